@@ -1,0 +1,193 @@
+/**
+ * The target build: esbuild settings for code that must run on Espruino 2v29, Moddable XS
+ * and QuickJS (DESIGN.md section 3, reference/embedded_js.md section 4), in one place so the
+ * CLI, the tests and the QuickJS runner all bundle exactly the same way.
+ *
+ * Shape of a bundle (`globalName` G):
+ *
+ *     var G;
+ *     (()=>{ ...the entry's module graph... G={main:r}; })();
+ *
+ * The entry is wrapped by a generated module that imports `main` and assigns it to the
+ * global declared by the banner. We do not use esbuild's `globalName`: that goes through
+ * its `__toCommonJS` helper, whose `__copyProps` captures a loop `let` in a getter closure,
+ * which Espruino runs wrong (no per-iteration binding; reference section 1.2).
+ *
+ * Syntax policy: `target: es2015` plus `supported` overrides. The features Espruino cannot
+ * parse and esbuild cannot lower are set false so that they are build ERRORS (measured in
+ * reference section 4.2 and again by test/unit/build); `?.`, `??`, `**` and logical
+ * assignment are set false so that esbuild LOWERS them. Object spread is deliberately left
+ * *supported*: lowered it would become `__spreadValues` helpers and slip past the lint;
+ * kept, it reaches the lint as a SpreadElement and fails there.
+ */
+import * as esbuild from 'esbuild';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lintBundle, type Finding } from './lint';
+import { SourceMapIndex } from './sourcemap';
+
+/** esbuild `supported` overrides on top of target es2015. */
+export const SUPPORTED: Readonly<Record<string, boolean>> = {
+  // Espruino cannot parse these and esbuild cannot lower them: build errors.
+  destructuring: false,
+  'default-argument': false,
+  'rest-argument': false,
+  'array-spread': false,
+  'nested-rest-binding': false,
+  generator: false,
+  'async-await': false, // without generator=false this would lower to generators
+  'async-generator': false,
+  'for-await': false,
+  'new-target': false,
+  // Lowered by esbuild into code Espruino runs.
+  'optional-chain': false,
+  'nullish-coalescing': false,
+  'exponent-operator': false, // -> Math.pow
+  'logical-assignment': false,
+  'class-static-blocks': false, // -> plain statements after the class
+  // Kept as syntax on purpose so the lint reports it (see the module comment).
+  'object-rest-spread': true,
+};
+
+/** Fixed compiler options, so a build does not depend on which tsconfig.json esbuild finds. */
+const TSCONFIG_RAW = {
+  compilerOptions: {
+    // Fields become constructor assignments instead of __publicField/defineProperty calls.
+    useDefineForClassFields: false,
+  },
+};
+
+export interface BuildTargetOptions {
+  /** Entry file (exports `main`). Exactly one of `entry` and `source` is given. */
+  entry?: string;
+  /** Entry as TypeScript text (tests); relative imports resolve from `resolveDir`. */
+  source?: string;
+  /** Directory imports of `source` resolve from; default the repository root. */
+  resolveDir?: string;
+  /** Global the bundle assigns `{ main }` to; default `DialtoneFirmware`. */
+  globalName?: string;
+  /** Minify (default true). The debug copy is built with false. */
+  minify?: boolean;
+  /** Run the project lint over the output (default true). */
+  lint?: boolean;
+  /** Where the bundle will be written: only names the source map's relative paths. */
+  outfile?: string;
+}
+
+export interface BuildMessage {
+  text: string;
+  /** `file:line:col` in the TypeScript source, when esbuild knows it. */
+  location?: string;
+}
+
+export interface BuildTargetResult {
+  /** True when esbuild produced output and the lint found nothing. */
+  ok: boolean;
+  /** esbuild errors (a failed build has no code). */
+  errors: BuildMessage[];
+  warnings: BuildMessage[];
+  /** Lint findings over the output (empty when lint was off or the build failed). */
+  findings: Finding[];
+  /** The bundle text; '' when the build failed. */
+  code: string;
+  /** The external source map (JSON text); '' when the build failed. */
+  map: string;
+  /** Bytes of `code` (ASCII, so characters = bytes). */
+  bytes: number;
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const ENTRY_NS = 'dialtone-entry';
+const ENTRY_SPEC = 'dialtone:entry';
+
+function wrapperSource(globalName: string): string {
+  // `declare var of` + a reference makes `of` an unbound global name, which esbuild's
+  // renamer reserves: the minifier then never emits the identifier `of` (reference 4.4.2;
+  // Espruino throws a SyntaxError on `var of`). The statement itself is dropped as dead.
+  return [
+    `import { main } from ${JSON.stringify(ENTRY_SPEC)};`,
+    'declare var of: any;',
+    'void (typeof of);',
+    `declare var ${globalName}: any;`,
+    `${globalName} = { main: main };`,
+  ].join('\n');
+}
+
+function message(m: esbuild.Message): BuildMessage {
+  const loc = m.location;
+  return loc ? { text: m.text, location: `${loc.file}:${loc.line}:${loc.column + 1}` } : { text: m.text };
+}
+
+/** Build one target bundle in memory with the project's settings, then lint it. */
+export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTargetResult> {
+  if ((opts.entry === undefined) === (opts.source === undefined)) {
+    throw new TypeError('buildTarget: give exactly one of entry and source');
+  }
+  const globalName = opts.globalName ?? 'DialtoneFirmware';
+  if (!/^[A-Za-z_$][\w$]*$/.test(globalName)) throw new TypeError(`buildTarget: bad globalName '${globalName}'`);
+  const resolveDir = opts.resolveDir ?? REPO_ROOT;
+  const outfile = path.resolve(opts.outfile ?? path.join(resolveDir, 'out.js'));
+  const entryPlugin: esbuild.Plugin = {
+    name: 'dialtone-entry',
+    setup(b) {
+      b.onResolve({ filter: /^dialtone:entry$/ }, () =>
+        opts.entry !== undefined
+          ? { path: path.resolve(opts.entry) }
+          : { path: path.join(resolveDir, '<source>.ts'), namespace: ENTRY_NS });
+      b.onLoad({ filter: /.*/, namespace: ENTRY_NS }, () => ({ contents: opts.source, loader: 'ts', resolveDir }));
+    },
+  };
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  try {
+    result = await esbuild.build({
+      stdin: { contents: wrapperSource(globalName), loader: 'ts', resolveDir, sourcefile: '<entry>' },
+      plugins: [entryPlugin],
+      bundle: true,
+      format: 'iife',
+      platform: 'neutral',
+      target: 'es2015',
+      supported: { ...SUPPORTED },
+      charset: 'ascii',
+      legalComments: 'none',
+      minify: opts.minify ?? true,
+      banner: { js: `var ${globalName};` },
+      tsconfigRaw: TSCONFIG_RAW,
+      sourcemap: 'external',
+      sourcesContent: false,
+      outfile, // names the map's paths only; nothing is written here
+      write: false,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    const failure = err as esbuild.BuildFailure;
+    if (!Array.isArray(failure.errors)) throw err;
+    return {
+      ok: false, errors: failure.errors.map(message), warnings: (failure.warnings ?? []).map(message),
+      findings: [], code: '', map: '', bytes: 0,
+    };
+  }
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js'));
+  const mapFile = result.outputFiles.find((f) => f.path.endsWith('.js.map'));
+  if (!js) throw new Error('buildTarget: esbuild produced no .js output');
+  const code = js.text;
+  const map = mapFile ? mapFile.text : '';
+  let findings: Finding[] = [];
+  if (opts.lint ?? true) {
+    findings = lintBundle(code, { map: map ? new SourceMapIndex(map, path.dirname(outfile), REPO_ROOT) : undefined });
+  }
+  return {
+    ok: result.errors.length === 0 && findings.length === 0,
+    errors: result.errors.map(message),
+    warnings: result.warnings.map(message),
+    findings,
+    code,
+    map,
+    bytes: Buffer.byteLength(code),
+  };
+}
+
+/** esbuild's version string, for dist/build-info.json. */
+export function esbuildVersion(): string {
+  return esbuild.version;
+}

@@ -1,0 +1,159 @@
+/**
+ * `dialtone build` (`npm run build`): bundle the phone image and the bootstrap loader for
+ * the target, print their sizes, lint them, write dist/build-info.json.
+ * `--lint-only` (`npm run lint`): lint the bundles already in dist/.
+ *
+ * Exit code 0 when every bundle built and linted clean, 1 otherwise.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import pc from 'picocolors';
+import { UserError } from '../errors';
+import { buildTarget, esbuildVersion, REPO_ROOT, type BuildMessage } from './build';
+import { formatFinding, lintBundle, type Finding } from './lint';
+import { SourceMapIndex } from './sourcemap';
+
+export interface BundleSpec {
+  /** Short name: firmware | bootloader. */
+  name: string;
+  /** Entry, relative to the repository root. */
+  entry: string;
+  /** Output, relative to the repository root. */
+  out: string;
+  /** The global the bundle assigns `{ main }` to; the host calls `<globalName>.main(hal)`. */
+  globalName: string;
+}
+
+export const BUNDLES: readonly BundleSpec[] = [
+  { name: 'firmware', entry: 'firmware/main.ts', out: 'dist/firmware.js', globalName: 'DialtoneFirmware' },
+  { name: 'bootloader', entry: 'flash/main.ts', out: 'dist/bootloader.js', globalName: 'DialtoneLoader' },
+];
+
+const USAGE = `usage: dialtone build [--lint-only] [--out-dir DIR]
+
+  Bundles firmware/main.ts -> dist/firmware.js (DialtoneFirmware.main) and flash/main.ts ->
+  dist/bootloader.js (DialtoneLoader.main), plus unminified *.debug.js copies and source
+  maps, prints sizes, lints each bundle, writes dist/build-info.json.
+
+  --lint-only     lint the bundles already in the output directory
+  --out-dir DIR   output directory (default dist/)`;
+
+interface BundleInfo {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  debugBytes: number;
+}
+
+function gzipSize(text: string): number {
+  return zlib.gzipSync(Buffer.from(text), { level: 9 }).length;
+}
+
+function printMessages(kind: string, msgs: BuildMessage[]): void {
+  for (const m of msgs) console.error(`${m.location ? `${m.location}: ` : ''}${kind === 'error' ? pc.red('error') : pc.yellow('warning')}: ${m.text}`);
+}
+
+function printFindings(file: string, findings: Finding[]): void {
+  for (const f of findings) console.error(`${pc.red('lint')} ${formatFinding(f, file)}`);
+}
+
+function parseArgs(argv: string[]): { lintOnly: boolean; outDir: string } {
+  let lintOnly = false;
+  let outDir = path.join(REPO_ROOT, 'dist');
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--lint-only') lintOnly = true;
+    else if (a === '--out-dir') {
+      const v = argv[++i];
+      if (!v) throw new UserError('--out-dir needs a directory');
+      outDir = path.resolve(v);
+    } else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      throw new HelpShown();
+    } else throw new UserError(`build: unknown option '${a}' (see --help)`);
+  }
+  return { lintOnly, outDir };
+}
+
+class HelpShown extends Error {}
+
+async function buildAll(outDir: string): Promise<number> {
+  fs.mkdirSync(outDir, { recursive: true });
+  const info: Record<string, BundleInfo> = {};
+  let failed = false;
+  for (const b of BUNDLES) {
+    const outfile = path.join(outDir, path.basename(b.out));
+    const rel = path.relative(process.cwd(), outfile) || outfile;
+    const res = await buildTarget({ entry: path.join(REPO_ROOT, b.entry), globalName: b.globalName, outfile });
+    printMessages('warning', res.warnings);
+    if (res.errors.length > 0 || !res.code) {
+      printMessages('error', res.errors);
+      console.error(pc.red(`${b.name}: build failed (${res.errors.length} error(s))`));
+      failed = true;
+      continue;
+    }
+    const debug = await buildTarget({ entry: path.join(REPO_ROOT, b.entry), globalName: b.globalName, minify: false, lint: false, outfile });
+    fs.writeFileSync(outfile, res.code);
+    fs.writeFileSync(`${outfile}.map`, res.map);
+    const debugFile = outfile.replace(/\.js$/, '.debug.js');
+    fs.writeFileSync(debugFile, debug.code);
+    const gz = gzipSize(res.code);
+    info[b.name] = { file: path.relative(REPO_ROOT, outfile), bytes: res.bytes, gzipBytes: gz, debugBytes: debug.bytes };
+    console.log(`${pc.bold(rel.padEnd(22))} ${String(res.bytes).padStart(7)} B  ${String(gz).padStart(6)} B gzip  (debug ${debug.bytes} B)`);
+    if (res.findings.length > 0) {
+      printFindings(rel, res.findings);
+      console.error(pc.red(`${b.name}: ${res.findings.length} lint finding(s)`));
+      failed = true;
+    }
+  }
+  const buildInfo = { esbuild: esbuildVersion(), target: 'es2015', ok: !failed, bundles: info };
+  fs.writeFileSync(path.join(outDir, 'build-info.json'), `${JSON.stringify(buildInfo, null, 2)}\n`);
+  if (!failed) console.log(pc.green('build ok: bundles built and lint clean'));
+  return failed ? 1 : 0;
+}
+
+function lintExisting(outDir: string): number {
+  let total = 0;
+  for (const b of BUNDLES) {
+    const file = path.join(outDir, path.basename(b.out));
+    const rel = path.relative(process.cwd(), file) || file;
+    if (!fs.existsSync(file)) throw new UserError(`${rel} does not exist: run 'npm run build' first`);
+    const code = fs.readFileSync(file, 'utf8');
+    const mapFile = `${file}.map`;
+    const map = fs.existsSync(mapFile) ? new SourceMapIndex(fs.readFileSync(mapFile, 'utf8'), outDir, REPO_ROOT) : undefined;
+    const findings = lintBundle(code, { map });
+    printFindings(rel, findings);
+    console.log(`${rel}: ${findings.length === 0 ? pc.green('clean') : pc.red(`${findings.length} finding(s)`)}`);
+    total += findings.length;
+  }
+  return total === 0 ? 0 : 1;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: { lintOnly: boolean; outDir: string };
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof HelpShown) return 0;
+    throw e;
+  }
+  return args.lintOnly ? lintExisting(args.outDir) : buildAll(args.outDir);
+}
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] && path.resolve(process.argv[1]) === self) {
+  run(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      if (err instanceof UserError) {
+        console.error(`dialtone build: ${err.message}`);
+        process.exitCode = err.exitCode;
+      } else {
+        console.error(err);
+        process.exitCode = 70;
+      }
+    },
+  );
+}
