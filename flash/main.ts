@@ -1,10 +1,17 @@
 /**
- * The bootstrap loader's entry point (dist/bootloader.js). Placeholder until flash/loader.ts
- * lands: it only says it is there.
+ * The bootstrap loader's entry point (dist/bootloader.js; the build calls
+ * `DialtoneLoader.main(hal)`). The decision and verification are flash/loader.ts; with no
+ * valid image it hands over to serial recovery (flash/serial/recovery.ts) on the same layout.
  */
 import type { Hal } from '../hal/index';
-import { LOG_INFO } from '../hal/system';
+import type { FlashLayout } from './layout';
+import { runLoader } from './loader';
+import { serialRecovery } from './serial/recovery';
+
+function recover(hal: Hal, layout: FlashLayout): void {
+  serialRecovery(hal, { layout: layout });
+}
 
 export function main(hal: Hal): void {
-  hal.system.log(LOG_INFO, 'loader', 'loader started');
+  runLoader(hal, { recovery: recover });
 }

@@ -1,0 +1,157 @@
+/**
+ * The firmware's settings, typed, over the preferences store (flash/prefs.ts). Keys and
+ * value formats are in flash/constants.ts (KEY_*). A value that does not decode (wrong
+ * length or format byte) reads as absent: the caller falls back to its default, as the
+ * boot sequence does for any bad stored input. Addresses are IPv4 numbers (host order).
+ *
+ * The security counter kept here is the firmware's record of the highest counter it has
+ * accepted (it refuses to download lower loads); the loader enforces its own floor from
+ * the boot state (flash/bootstate.ts), which the firmware raises when it confirms an image.
+ */
+import { ok, fail } from '../firmware/util/result';
+import type { Result } from '../firmware/util/result';
+import { viewOf } from '../firmware/util/bytes';
+import type { PrefsStore } from './prefs';
+import {
+  SETTING_FORMAT, KEY_STATIC_NETWORK, KEY_TFTP, KEY_ADMIN_VLAN, KEY_LAST_LEASE, KEY_TRUST_LIST,
+  KEY_LAST_CONFIG, KEY_SECURITY_COUNTER, KEY_NETWORK,
+} from './constants';
+
+export interface StaticNetwork {
+  enabled: boolean;
+  ip: number;
+  mask: number;
+  gateway: number;
+  dns1: number;
+  dns2: number;
+}
+
+export interface TftpServers {
+  /** TFTP server 1 (0 = none). */
+  tftp1: number;
+  /** TFTP server 2 (0 = none). */
+  tftp2: number;
+  /** "Alternate TFTP: yes": use these instead of DHCP options 150/66. */
+  alternate: boolean;
+}
+
+export interface Lease {
+  ip: number;
+  serverId: number;
+  mask: number;
+  router: number;
+  dns: number;
+  leaseSeconds: number;
+}
+
+function u32s(format: number, flags: number, values: number[], withFlags: boolean): Uint8Array {
+  const head = withFlags ? 2 : 1;
+  const b = new Uint8Array(head + 4 * values.length);
+  b[0] = format;
+  if (withFlags) b[1] = flags;
+  const v = viewOf(b);
+  for (let i = 0; i < values.length; i++) v.setUint32(head + 4 * i, values[i] >>> 0, true);
+  return b;
+}
+
+/** The u32 fields of a stored value, or null when its length or format is wrong. */
+function readU32s(b: Uint8Array | null, count: number, withFlags: boolean): number[] | null {
+  const head = withFlags ? 2 : 1;
+  if (b === null || b.length !== head + 4 * count || b[0] !== SETTING_FORMAT) return null;
+  const v = viewOf(b);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(v.getUint32(head + 4 * i, true));
+  return out;
+}
+
+export class Settings {
+  readonly store: PrefsStore;
+
+  constructor(store: PrefsStore) {
+    this.store = store;
+  }
+
+  getStaticNetwork(): StaticNetwork | null {
+    const b = this.store.get(KEY_STATIC_NETWORK);
+    const f = readU32s(b, 5, true);
+    if (f === null || b === null) return null;
+    return { enabled: (b[1] & 1) !== 0, ip: f[0], mask: f[1], gateway: f[2], dns1: f[3], dns2: f[4] };
+  }
+  setStaticNetwork(n: StaticNetwork): Result<boolean> {
+    return this.store.set(KEY_STATIC_NETWORK, u32s(SETTING_FORMAT, n.enabled ? 1 : 0, [n.ip, n.mask, n.gateway, n.dns1, n.dns2], true));
+  }
+
+  getTftp(): TftpServers | null {
+    const b = this.store.get(KEY_TFTP);
+    const f = readU32s(b, 2, true);
+    if (f === null || b === null) return null;
+    return { tftp1: f[0], tftp2: f[1], alternate: (b[1] & 1) !== 0 };
+  }
+  setTftp(t: TftpServers): Result<boolean> {
+    return this.store.set(KEY_TFTP, u32s(SETTING_FORMAT, t.alternate ? 1 : 0, [t.tftp1, t.tftp2], true));
+  }
+
+  /** The admin VLAN override (1..4094) or null. */
+  getAdminVlan(): number | null {
+    const b = this.store.get(KEY_ADMIN_VLAN);
+    if (b === null || b.length !== 3 || b[0] !== SETTING_FORMAT) return null;
+    const id = viewOf(b).getUint16(1, true);
+    return id >= 1 && id <= 4094 ? id : null;
+  }
+  /** Set the admin VLAN; null removes the override. */
+  setAdminVlan(id: number | null): Result<boolean> {
+    if (id === null) return this.store.delete(KEY_ADMIN_VLAN);
+    if (id !== Math.floor(id) || id < 1 || id > 4094) return fail('malformed', 'admin VLAN must be 1..4094');
+    const b = new Uint8Array(3);
+    b[0] = SETTING_FORMAT;
+    viewOf(b).setUint16(1, id, true);
+    return this.store.set(KEY_ADMIN_VLAN, b);
+  }
+
+  getLastLease(): Lease | null {
+    const f = readU32s(this.store.get(KEY_LAST_LEASE), 6, false);
+    if (f === null) return null;
+    return { ip: f[0], serverId: f[1], mask: f[2], router: f[3], dns: f[4], leaseSeconds: f[5] };
+  }
+  setLastLease(l: Lease | null): Result<boolean> {
+    if (l === null) return this.store.delete(KEY_LAST_LEASE);
+    return this.store.set(KEY_LAST_LEASE, u32s(SETTING_FORMAT, 0, [l.ip, l.serverId, l.mask, l.router, l.dns, l.leaseSeconds], false));
+  }
+
+  getTrustList(): Uint8Array | null {
+    return this.store.get(KEY_TRUST_LIST);
+  }
+  setTrustList(bytes: Uint8Array | null): Result<boolean> {
+    if (bytes === null) return this.store.delete(KEY_TRUST_LIST);
+    return this.store.set(KEY_TRUST_LIST, bytes);
+  }
+
+  getLastConfig(): Uint8Array | null {
+    return this.store.get(KEY_LAST_CONFIG);
+  }
+  setLastConfig(bytes: Uint8Array): Result<boolean> {
+    return this.store.set(KEY_LAST_CONFIG, bytes);
+  }
+
+  /** The highest security counter accepted so far (0 when never set). */
+  getSecurityCounter(): number {
+    const f = readU32s(this.store.get(KEY_SECURITY_COUNTER), 1, false);
+    return f === null ? 0 : f[0];
+  }
+  /** Raise the counter; a lower value is refused (it only goes up). */
+  setSecurityCounter(n: number): Result<boolean> {
+    if (n !== Math.floor(n) || n < 0 || n > 0xffffffff) return fail('malformed', 'security counter must be a u32');
+    if (n < this.getSecurityCounter()) return fail('refused', 'security counter only goes up');
+    if (n === this.getSecurityCounter() && this.store.has(KEY_SECURITY_COUNTER)) return ok(true);
+    return this.store.set(KEY_SECURITY_COUNTER, u32s(SETTING_FORMAT, 0, [n], false));
+  }
+
+  /** The firmware's network settings as firmware/netconfig.ts encodes them (flash does not
+   *  interpret them: the loader never needs them), or null when unset. */
+  getNetwork(): Uint8Array | null {
+    return this.store.get(KEY_NETWORK);
+  }
+  setNetwork(bytes: Uint8Array): Result<boolean> {
+    return this.store.set(KEY_NETWORK, bytes);
+  }
+}
