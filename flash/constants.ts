@@ -156,17 +156,10 @@ export const PR_MAX_KEYS = 64;
 
 /** Value format version, the first byte of every structured setting. */
 export const SETTING_FORMAT = 1;
-/** {u8 format, u8 flags(bit0 enabled), u32 ip, u32 mask, u32 gateway, u32 dns1, u32 dns2} */
-export const KEY_STATIC_NETWORK = 'net.static';
-/** The firmware's whole network settings (firmware/netconfig.ts encodes them: mode, static
- *  address, DNS, TFTP servers, alternate TFTP, admin VLAN, last lease). */
+/** The firmware's network settings, encoded by firmware/netconfig.ts: mode (DHCP/static),
+ *  static address/mask/gateway/DNS, TFTP servers 1 and 2, alternate TFTP, admin VLAN, and
+ *  the last DHCP lease (for INIT-REBOOT). One record, so they change atomically. */
 export const KEY_NETWORK = 'net.settings';
-/** {u8 format, u8 flags(bit0 alternate TFTP enabled), u32 tftp1, u32 tftp2} */
-export const KEY_TFTP = 'net.tftp';
-/** {u8 format, u16 vlan id 1..4094} */
-export const KEY_ADMIN_VLAN = 'net.adminVlan';
-/** {u8 format, u32 ip, u32 server id, u32 mask, u32 router, u32 dns, u32 lease seconds} */
-export const KEY_LAST_LEASE = 'dhcp.lease';
 /** Raw bytes: the trust list (CTL/ITL file) first trusted and kept. */
 export const KEY_TRUST_LIST = 'trust.list';
 /** Raw bytes: the last configuration file that parsed (may be KBs). */

@@ -12,37 +12,7 @@ import { ok, fail } from '../firmware/util/result';
 import type { Result } from '../firmware/util/result';
 import { viewOf } from '../firmware/util/bytes';
 import type { PrefsStore } from './prefs';
-import {
-  SETTING_FORMAT, KEY_STATIC_NETWORK, KEY_TFTP, KEY_ADMIN_VLAN, KEY_LAST_LEASE, KEY_TRUST_LIST,
-  KEY_LAST_CONFIG, KEY_SECURITY_COUNTER, KEY_NETWORK,
-} from './constants';
-
-export interface StaticNetwork {
-  enabled: boolean;
-  ip: number;
-  mask: number;
-  gateway: number;
-  dns1: number;
-  dns2: number;
-}
-
-export interface TftpServers {
-  /** TFTP server 1 (0 = none). */
-  tftp1: number;
-  /** TFTP server 2 (0 = none). */
-  tftp2: number;
-  /** "Alternate TFTP: yes": use these instead of DHCP options 150/66. */
-  alternate: boolean;
-}
-
-export interface Lease {
-  ip: number;
-  serverId: number;
-  mask: number;
-  router: number;
-  dns: number;
-  leaseSeconds: number;
-}
+import { SETTING_FORMAT, KEY_TRUST_LIST, KEY_LAST_CONFIG, KEY_SECURITY_COUNTER, KEY_NETWORK } from './constants';
 
 function u32s(format: number, flags: number, values: number[], withFlags: boolean): Uint8Array {
   const head = withFlags ? 2 : 1;
@@ -69,53 +39,6 @@ export class Settings {
 
   constructor(store: PrefsStore) {
     this.store = store;
-  }
-
-  getStaticNetwork(): StaticNetwork | null {
-    const b = this.store.get(KEY_STATIC_NETWORK);
-    const f = readU32s(b, 5, true);
-    if (f === null || b === null) return null;
-    return { enabled: (b[1] & 1) !== 0, ip: f[0], mask: f[1], gateway: f[2], dns1: f[3], dns2: f[4] };
-  }
-  setStaticNetwork(n: StaticNetwork): Result<boolean> {
-    return this.store.set(KEY_STATIC_NETWORK, u32s(SETTING_FORMAT, n.enabled ? 1 : 0, [n.ip, n.mask, n.gateway, n.dns1, n.dns2], true));
-  }
-
-  getTftp(): TftpServers | null {
-    const b = this.store.get(KEY_TFTP);
-    const f = readU32s(b, 2, true);
-    if (f === null || b === null) return null;
-    return { tftp1: f[0], tftp2: f[1], alternate: (b[1] & 1) !== 0 };
-  }
-  setTftp(t: TftpServers): Result<boolean> {
-    return this.store.set(KEY_TFTP, u32s(SETTING_FORMAT, t.alternate ? 1 : 0, [t.tftp1, t.tftp2], true));
-  }
-
-  /** The admin VLAN override (1..4094) or null. */
-  getAdminVlan(): number | null {
-    const b = this.store.get(KEY_ADMIN_VLAN);
-    if (b === null || b.length !== 3 || b[0] !== SETTING_FORMAT) return null;
-    const id = viewOf(b).getUint16(1, true);
-    return id >= 1 && id <= 4094 ? id : null;
-  }
-  /** Set the admin VLAN; null removes the override. */
-  setAdminVlan(id: number | null): Result<boolean> {
-    if (id === null) return this.store.delete(KEY_ADMIN_VLAN);
-    if (id !== Math.floor(id) || id < 1 || id > 4094) return fail('malformed', 'admin VLAN must be 1..4094');
-    const b = new Uint8Array(3);
-    b[0] = SETTING_FORMAT;
-    viewOf(b).setUint16(1, id, true);
-    return this.store.set(KEY_ADMIN_VLAN, b);
-  }
-
-  getLastLease(): Lease | null {
-    const f = readU32s(this.store.get(KEY_LAST_LEASE), 6, false);
-    if (f === null) return null;
-    return { ip: f[0], serverId: f[1], mask: f[2], router: f[3], dns: f[4], leaseSeconds: f[5] };
-  }
-  setLastLease(l: Lease | null): Result<boolean> {
-    if (l === null) return this.store.delete(KEY_LAST_LEASE);
-    return this.store.set(KEY_LAST_LEASE, u32s(SETTING_FORMAT, 0, [l.ip, l.serverId, l.mask, l.router, l.dns, l.leaseSeconds], false));
   }
 
   getTrustList(): Uint8Array | null {

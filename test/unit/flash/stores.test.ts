@@ -1,3 +1,4 @@
+import { defaultNetworkSettings, encodeNetworkSettings, decodeNetworkSettings } from '../../../firmware/netconfig';
 import { describe, expect, it } from 'vitest';
 import { SimFlash, PowerCut } from '../../../hal/sim/flash';
 import { BootStateStore, blankBootState } from '../../../flash/bootstate';
@@ -156,26 +157,22 @@ describe('preferences store', () => {
   it('settings: typed round trips, a corrupt value reads as absent, the counter only goes up', () => {
     const flash = newFlash();
     const s = new Settings(mounted(flash));
-    expect(s.getStaticNetwork()).toBeNull();
-    s.setStaticNetwork({ enabled: true, ip: 0x0a000105, mask: 0xffffff00, gateway: 0x0a000101, dns1: 0x08080808, dns2: 0 });
-    s.setTftp({ tftp1: 0x0a000002, tftp2: 0x0a000003, alternate: true });
-    s.setAdminVlan(200);
-    s.setLastLease({ ip: 0x0a000164, serverId: 0x0a000001, mask: 0xffffff00, router: 0x0a000001, dns: 0, leaseSeconds: 86400 });
+    expect(s.getNetwork()).toBeNull();
+    const net = { ...defaultNetworkSettings(), mode: 'static' as const, address: 0x0a000105, mask: 0xffffff00, gateway: 0x0a000101,
+      dnsServers: [0x08080808], tftpServers: [0x0a000002, 0x0a000003], alternateTftp: true, adminVlan: 200 };
+    expect(s.setNetwork(encodeNetworkSettings(net)).ok).toBe(true);
     s.setTrustList(new Uint8Array([1, 2, 3]));
     s.setLastConfig(new Uint8Array(5000).fill(0x3c));
     expect(s.setSecurityCounter(4).ok).toBe(true);
     expect(s.setSecurityCounter(3)).toMatchObject({ ok: false, error: 'refused' });
-    expect(s.setAdminVlan(4095)).toMatchObject({ ok: false });
     const t = new Settings(mounted(flash));
-    expect(t.getStaticNetwork()).toEqual({ enabled: true, ip: 0x0a000105, mask: 0xffffff00, gateway: 0x0a000101, dns1: 0x08080808, dns2: 0 });
-    expect(t.getTftp()).toEqual({ tftp1: 0x0a000002, tftp2: 0x0a000003, alternate: true });
-    expect(t.getAdminVlan()).toBe(200);
-    expect(t.getLastLease()?.leaseSeconds).toBe(86400);
+    const back = decodeNetworkSettings(t.getNetwork()!);
+    expect(back.ok && back.value).toMatchObject({ mode: 'static', address: 0x0a000105, tftpServers: [0x0a000002, 0x0a000003], adminVlan: 200 });
     expect(t.getTrustList()).toEqual(new Uint8Array([1, 2, 3]));
     expect(t.getLastConfig()?.length).toBe(5000);
     expect(t.getSecurityCounter()).toBe(4);
-    t.store.set('net.tftp', new Uint8Array([9, 9]));
-    expect(t.getTftp()).toBeNull();
+    t.store.set('sec.counter', new Uint8Array([9, 9]));
+    expect(t.getSecurityCounter()).toBe(0);
   });
 });
 

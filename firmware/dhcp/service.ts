@@ -1,0 +1,308 @@
+/**
+ * The glue of boot step 4: binds the sans-IO DhcpClient (client.ts) to the network
+ * interface (UDP port 68, RFC 5227 probe and conflict reports) and to one HAL timer, and
+ * applies what it learns to the interface (address, mask, gateway, DNS). The static path
+ * (`AddressAgent` with settings in static mode) applies the configured address instead and
+ * never sends a DHCP packet. Both report through the same DhcpEvent ('bound' carries a
+ * Lease whose `source` says which path gave it).
+ *
+ * The interface is named by the structural type `DhcpNetIf`, which firmware/net/iface.ts's
+ * NetInterface satisfies, so this file does not depend on the stack's internals.
+ */
+import type { Clock, TimerId } from '../../hal/clock';
+import type { Entropy } from '../../hal/entropy';
+import { DhcpClient, DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPolicy } from './client';
+import { DhcpRepr, bufferLen, emit, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
+import { Lease, describeLease } from './lease';
+import { NetworkSettings, staticLease } from '../netconfig';
+import { ipToString } from '../util/bytes';
+
+/** How long the address outlives a DHCPRELEASE (so the unicast RELEASE can resolve ARP and leave). */
+export const RELEASE_GRACE_MS = 2000;
+
+/** What the DHCP glue needs of the network interface. */
+export interface DhcpNetIf {
+  udpOpen(localPort: number, onDatagram: (data: Uint8Array, srcIp: number, srcPort: number, dstIp: number) => void): DhcpUdpSocket | null;
+  setAddress(ip: number, mask: number, gateway: number): void;
+  setDnsServers(servers: number[], domain: string): void;
+  /** RFC 5227 probe; `done(conflict)` once it is known. */
+  probeAddress(ip: number, done: (conflict: boolean) => void): void;
+  /** RFC 5227 announcement of an address now in use. */
+  announce(ip: number): void;
+  /** Another host claims our address (after the interface's own defence). */
+  onConflict(handler: (ip: number) => void): void;
+}
+
+export interface DhcpUdpSocket {
+  sendTo(dstIp: number, dstPort: number, data: Uint8Array): boolean;
+  close(): void;
+}
+
+export interface DhcpServiceOptions {
+  mac: Uint8Array;
+  /** Phone model for option 60 ("7942G", "8845"). */
+  model: string;
+  hostName?: string;
+  retry?: RetryPolicy;
+  selectWindowMs?: number;
+  checkAddress?: boolean;
+  probeTimeoutMs?: number;
+  /** Every event, after the interface has been updated. */
+  onEvent?: (e: DhcpEvent) => void;
+  /** One line per state change and decision. */
+  log?: (line: string) => void;
+}
+
+/** What every event means for the interface. */
+function applyEvent(iface: DhcpNetIf, e: DhcpEvent, log: ((line: string) => void) | null, probed: number): void {
+  if (e.kind === 'bound' || e.kind === 'renewed') {
+    const l = e.lease;
+    if (e.kind === 'bound') {
+      iface.setAddress(l.address, l.mask, l.gateway);
+      // The probe announces the address it cleared (RFC 5227 2.3); otherwise announce here.
+      if (probed !== l.address) iface.announce(l.address);
+      if (log !== null) log('dhcp: bound ' + describeLease(l));
+    } else if (log !== null) {
+      log('dhcp: renewed ' + describeLease(l));
+    }
+    iface.setDnsServers(l.dnsServers, l.domain);
+  } else if (e.kind === 'lost') {
+    // After a RELEASE the address stays a moment so the unicast RELEASE (maybe waiting
+    // for ARP) can leave; DhcpService.stop clears it after RELEASE_GRACE_MS.
+    if (e.reason !== 'released') iface.setAddress(0, 0, 0);
+    if (log !== null) log('dhcp: lost ' + ipToString(e.address) + ' (' + e.reason + ')');
+  } else if (e.kind === 'conflict-declined') {
+    if (log !== null) log('dhcp: ' + ipToString(e.address) + ' in use by another host: declined');
+  } else if (log !== null) {
+    log('dhcp: NAK from ' + ipToString(e.serverId) + (e.message !== '' ? ' "' + e.message + '"' : ''));
+  }
+}
+
+/** The DHCP client on a live interface: one UDP socket, one timer. */
+export class DhcpService {
+  readonly client: DhcpClient;
+  private readonly iface: DhcpNetIf;
+  private readonly clock: Clock;
+  private readonly onEvent: ((e: DhcpEvent) => void) | null;
+  private readonly logLine: ((line: string) => void) | null;
+  private readonly txBuf: Uint8Array = new Uint8Array(MAX_MESSAGE_LEN);
+  private sock: DhcpUdpSocket | null = null;
+  private timer: TimerId | null = null;
+  private timerAt = Infinity;
+  private releaseTimer: TimerId | null = null;
+  private running = false;
+  private pumping = false;
+  /** Address the interface's RFC 5227 probe cleared (it announces that one itself). */
+  private probedOk = 0;
+  private readonly out: DhcpOutput;
+
+  constructor(iface: DhcpNetIf, clock: Clock, entropy: Entropy, opts: DhcpServiceOptions) {
+    this.iface = iface;
+    this.clock = clock;
+    this.onEvent = opts.onEvent !== undefined ? opts.onEvent : null;
+    this.logLine = opts.log !== undefined ? opts.log : null;
+    const self = this;
+    const cfg: DhcpClientConfig = {
+      mac: opts.mac,
+      model: opts.model,
+      random: function (): number { return entropy.u32(); },
+      onStateChange: function (from: DhcpState, to: DhcpState): void { self.log('dhcp: ' + from + ' -> ' + to); },
+    };
+    if (opts.hostName !== undefined) cfg.hostName = opts.hostName;
+    if (opts.retry !== undefined) cfg.retry = opts.retry;
+    if (opts.selectWindowMs !== undefined) cfg.selectWindowMs = opts.selectWindowMs;
+    if (opts.checkAddress !== undefined) cfg.checkAddress = opts.checkAddress;
+    if (opts.probeTimeoutMs !== undefined) cfg.probeTimeoutMs = opts.probeTimeoutMs;
+    this.client = new DhcpClient(cfg);
+    this.out = {
+      send: function (dstIp: number, msg: DhcpRepr): void { self.send(dstIp, msg); },
+      probe: function (address: number): void {
+        self.log('dhcp: probing ' + ipToString(address));
+        iface.probeAddress(address, function (conflict: boolean): void {
+          self.probedOk = conflict ? 0 : address;
+          self.client.probeResult(address, conflict, self.clock.now());
+          self.pump();
+        });
+      },
+    };
+    iface.onConflict(function (address: number): void {
+      if (!self.running) return;
+      self.client.conflict(address, self.clock.now());
+      self.pump();
+    });
+  }
+
+  /** Open port 68 and start (INIT-REBOOT when `lastLease` is given). False if the port is taken. */
+  start(lastLease?: Lease | null): boolean {
+    this.cancelReleaseTimer();
+    if (!this.running) {
+      const self = this;
+      const s = this.iface.udpOpen(CLIENT_PORT, function (data: Uint8Array, srcIp: number, srcPort: number): void {
+        if (srcPort !== SERVER_PORT) return;
+        self.client.process(data, srcIp, self.clock.now());
+        self.pump();
+      });
+      if (s === null) {
+        this.log('dhcp: UDP port 68 unavailable');
+        return false;
+      }
+      this.sock = s;
+      this.running = true;
+    }
+    this.client.start(this.clock.now(), lastLease);
+    this.pump();
+    return true;
+  }
+
+  /** Start over (link back up, VLAN changed): INIT-REBOOT with the current lease. */
+  restart(): void {
+    if (!this.running) return;
+    this.client.restart(this.clock.now());
+    this.pump();
+  }
+
+  /** Stop; with `release`, DHCPRELEASE first. Closes port 68 and clears the address. */
+  stop(release?: boolean): void {
+    if (!this.running) return;
+    this.client.stop(this.clock.now(), release);
+    this.pump();
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.sock !== null) this.sock.close();
+    this.sock = null;
+    if (release) {
+      const self = this;
+      this.cancelReleaseTimer();
+      this.releaseTimer = this.clock.setTimer(RELEASE_GRACE_MS, function (): void {
+        self.releaseTimer = null;
+        if (!self.running) self.iface.setAddress(0, 0, 0);
+      });
+    }
+  }
+
+  private cancelReleaseTimer(): void {
+    if (this.releaseTimer !== null) this.clock.clearTimer(this.releaseTimer);
+    this.releaseTimer = null;
+  }
+
+  private log(line: string): void {
+    if (this.logLine !== null) this.logLine(line);
+  }
+
+  private send(dstIp: number, msg: DhcpRepr): void {
+    if (this.sock === null) return;
+    const n = bufferLen(msg);
+    if (n > this.txBuf.length) return;
+    emit(msg, this.txBuf, 0);
+    this.sock.sendTo(dstIp, SERVER_PORT, this.txBuf.subarray(0, n));
+  }
+
+  /** Apply events, run what is due, re-arm the one timer. Re-entrancy safe. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    for (let guard = 0; guard < 32; guard++) {
+      this.drain();
+      const now = this.clock.now();
+      if (this.client.pollAt() > now) break;
+      this.client.dispatch(now, this.out);
+    }
+    this.drain();
+    this.pumping = false;
+    this.arm();
+  }
+
+  private arm(): void {
+    const at = this.running ? this.client.pollAt() : Infinity;
+    if (at === this.timerAt && this.timer !== null) return;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    const self = this;
+    let delay = at - this.clock.now();
+    if (delay < 0) delay = 0;
+    this.timer = this.clock.setTimer(delay, function (): void {
+      self.timer = null;
+      self.timerAt = Infinity;
+      self.pump();
+    });
+  }
+
+  private drain(): void {
+    for (let e = this.client.poll(); e !== null; e = this.client.poll()) {
+      applyEvent(this.iface, e, this.logLine, this.probedOk);
+      if (this.onEvent !== null) this.onEvent(e);
+    }
+  }
+}
+
+/**
+ * Boot step 4 as one object: DHCP or static, from NetworkSettings. Static settings that do
+ * not validate fall back to DHCP (logged), so a bad preference cannot keep the phone off
+ * the network.
+ */
+export class AddressAgent {
+  readonly dhcp: DhcpService;
+  private readonly iface: DhcpNetIf;
+  private readonly clock: Clock;
+  private readonly onEvent: ((e: DhcpEvent) => void) | null;
+  private readonly logLine: ((line: string) => void) | null;
+  private mode: 'dhcp' | 'static' | 'off' = 'off';
+  private staticInUse: Lease | null = null;
+
+  constructor(iface: DhcpNetIf, clock: Clock, entropy: Entropy, opts: DhcpServiceOptions) {
+    this.iface = iface;
+    this.clock = clock;
+    this.onEvent = opts.onEvent !== undefined ? opts.onEvent : null;
+    this.logLine = opts.log !== undefined ? opts.log : null;
+    this.dhcp = new DhcpService(iface, clock, entropy, opts);
+  }
+
+  /** 'dhcp' or 'static': what `start` chose. */
+  activeMode(): 'dhcp' | 'static' | 'off' {
+    return this.mode;
+  }
+
+  /** The lease in use (static or DHCP), or null. */
+  lease(): Lease | null {
+    if (this.mode === 'static') return this.staticInUse;
+    if (this.mode === 'dhcp') return this.dhcp.client.currentLease();
+    return null;
+  }
+
+  start(settings: NetworkSettings): void {
+    if (settings.mode === 'static') {
+      const r = staticLease(settings, this.clock.now());
+      if (r.ok) {
+        this.mode = 'static';
+        this.staticInUse = r.value;
+        const l = r.value;
+        this.iface.setAddress(l.address, l.mask, l.gateway);
+        this.iface.setDnsServers(l.dnsServers, l.domain);
+        this.iface.announce(l.address);
+        if (this.logLine !== null) this.logLine('ip: static ' + describeLease(l));
+        if (this.onEvent !== null) this.onEvent({ kind: 'bound', lease: l });
+        return;
+      }
+      if (this.logLine !== null) this.logLine('ip: static settings rejected (' + r.error + ': ' + r.detail + '), using DHCP');
+    }
+    this.mode = 'dhcp';
+    this.dhcp.start(settings.lastLease);
+  }
+
+  /** Link back or VLAN changed: DHCP re-runs INIT-REBOOT; static keeps its address. */
+  restart(): void {
+    if (this.mode === 'dhcp') this.dhcp.restart();
+    else if (this.mode === 'static' && this.staticInUse !== null) this.iface.announce(this.staticInUse.address);
+  }
+
+  stop(release?: boolean): void {
+    if (this.mode === 'dhcp') this.dhcp.stop(release);
+    else if (this.mode === 'static') this.iface.setAddress(0, 0, 0);
+    this.mode = 'off';
+    this.staticInUse = null;
+  }
+}
