@@ -1,0 +1,51 @@
+/**
+ * A lab host: a simulated machine on the lab switch that runs the firmware's own IP stack
+ * (one codec per protocol, both sides). Servers (DHCP, later TFTP and CallManager) attach
+ * to its NetInterface.
+ */
+import type { Scheduler } from '../../hal/sim/scheduler';
+import type { SimSwitch } from '../../hal/sim/switch';
+import { SimNic } from '../../hal/sim/ether';
+import type { System, LogLevel } from '../../hal/system';
+import { NetInterface } from '../../firmware/net/iface';
+
+export interface LabHostOptions {
+  name: string;
+  mac: Uint8Array;
+  ip: number;
+  mask: number;
+  gateway?: number;
+  /** Log sink: (time ms, host, level, tag, message). */
+  log?: (t: number, host: string, level: LogLevel, tag: string, message: string) => void;
+}
+
+export class LabHost {
+  readonly name: string;
+  readonly nic: SimNic;
+  readonly iface: NetInterface;
+
+  constructor(sched: Scheduler, sw: SimSwitch, port: number, options: LabHostOptions) {
+    this.name = options.name;
+    this.nic = new SimNic(sched, options.mac);
+    sw.connect(port, this.nic);
+    const prng = sched.rng.fork('host:' + options.name);
+    const log = options.log;
+    const system: System = {
+      resetReason: () => 'power-on',
+      reset: () => undefined,
+      watchdogStart: () => undefined,
+      watchdogFeed: () => undefined,
+      startImage: () => undefined,
+      log: (level, tag, message) => {
+        if (log) log(sched.now(), options.name, level, tag, message);
+      },
+    };
+    this.iface = new NetInterface({
+      clock: sched.clock(0),
+      eth: this.nic,
+      entropy: { fill: (out) => prng.bytes(out), u32: () => prng.u32() },
+      system,
+    });
+    this.iface.setAddress(options.ip, options.mask, options.gateway ?? 0);
+  }
+}
