@@ -22,6 +22,8 @@ import { devKey } from './harness';
 import { signImage } from '../../../tools/image/lib';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+// Colour depends on the environment (picocolors turns it on when CI is set): compare plain text.
+const stripAnsi = (t: string): string => t.replace(/\x1b\[[0-9;]*m/g, '');
 const haveSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 
 /** A firmware bundle that says it runs, padded to `size` bytes, signed with the dev key. */
@@ -93,7 +95,7 @@ describe.skipIf(!haveSocat)('flashing over a real pty pair (socat)', () => {
     await waitFor(() => out.includes('recovery: serial recovery') || exitCode !== null, 30_000, 'the board to enter serial recovery');
     expect(out).toMatch(/decision row 7: recovery/);
     const printed: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { printed.push(a.join(' ')); });
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { printed.push(stripAnsi(a.join(' '))); });
     const code = await flashRun(['--port', p.b, imagePath]);
     expect(code).toBe(0);
     expect(printed.join('\n')).toMatch(/flashed DT-E2E\.1-2-3 1\.2\.3\+4 \(\d+ bytes\) into slot A/);
