@@ -335,17 +335,13 @@ export class QuickJsRunner {
   }
 
   /**
-   * The board's startImage hook: read the payload from flash, evaluate it in this context
-   * as a new script and call its main. The loader's objects stay (same heap, as on a board
-   * that jumps to the image without a reset).
+   * Run an image's payload as this runner's program (a fresh context: the loader that
+   * chose it is gone, as on a board where the jump to the image leaves nothing of the
+   * loader's RAM). The caller read `code` from flash.
    */
-  startImage(offset: number, length: number): void {
-    const bytes = new Uint8Array(length);
-    const st = this.hal.flash.read(offset, bytes);
-    if (st !== 0) this.fail(this.makeStop('crash', `system.startImage(${offset}, ${length}): flash read failed with status ${st}`));
+  startImageCode(code: string, offset: number): void {
     this.imagesStarted++;
-    this.bindHostEvents(); // the board dropped the loader's handlers
-    this.start(latin1(bytes), `image@0x${offset.toString(16)}`, this.imageGlobal);
+    this.start(code, `image@0x${offset.toString(16)}`, this.imageGlobal);
   }
 
   report(): RunnerReport {
@@ -561,7 +557,7 @@ export class QuickJsBoard {
       name: b.name ?? 'phone',
       mac: b.mac ?? new Uint8Array([0x00, 0x1b, 0xd4, 0x00, 0x00, 0x01]),
       boot: (hal) => this.boot(hal),
-      startImage: (_hal, offset, length) => this.current?.startImage(offset, length),
+      startImage: (hal, offset, length) => this.startImage(hal, offset, length),
     });
   }
 
@@ -572,12 +568,34 @@ export class QuickJsBoard {
 
   private boot(hal: Hal): void {
     this.retire();
+    this.current = this.newRunner(hal);
     const o = this.opts;
-    this.current = new QuickJsRunner(this.module, {
+    this.current.start(o.bundle.code, o.bundle.filename, o.bundle.globalName);
+  }
+
+  /**
+   * The board's startImage hook (a board event of its own, so no guest code is running):
+   * read the payload from flash, retire the loader's context and run the image in a new
+   * one under the same budget.
+   */
+  private startImage(hal: Hal, offset: number, length: number): void {
+    const bytes = new Uint8Array(length);
+    const st = hal.flash.read(offset, bytes);
+    if (st !== 0) {
+      if (!this.stop) this.stop = { kind: 'crash', atMs: this.sched.now(), message: `system.startImage(${offset}, ${length}): flash read failed with status ${st}` };
+      return;
+    }
+    this.retire();
+    this.current = this.newRunner(hal);
+    this.current.startImageCode(latin1(bytes), offset);
+  }
+
+  private newRunner(hal: Hal): QuickJsRunner {
+    const o = this.opts;
+    return new QuickJsRunner(this.module, {
       sched: this.sched, hal, budgetBytes: o.budgetBytes, stackBytes: o.stackBytes, imageGlobal: o.imageGlobal,
       onStop: (s) => { if (!this.stop) this.stop = s; },
     });
-    this.current.start(o.bundle.code, o.bundle.filename, o.bundle.globalName);
   }
 
   private retire(): void {

@@ -2,9 +2,8 @@
  * `dialtone target` (`npm run target`): run the built bundles in QuickJS on a simulated
  * board, on virtual time, under an app-heap budget, and print the memory figures.
  *
- *   (no option)     dist/bootloader.js; the firmware follows if the loader starts an image.
- *                   If the loader starts none (no image in the simulated flash yet), the run
- *                   goes on with dist/firmware.js started directly, as --firmware does.
+ *   (no option)     dist/bootloader.js on a flash provisioned with dist/firmware.js signed
+ *                   by the development key: the loader verifies it and starts it.
  *   --firmware      dist/firmware.js directly (main(hal) called by the runner)
  *   --bundle FILE   any bundle built by `dialtone build` (its global is read from line 1)
  *   --budget BYTES  app-heap budget (default 65536)
@@ -14,6 +13,8 @@
  *
  * Exit code 0 when every run ended without exceeding the budget or crashing, 1 otherwise.
  */
+import { SimFlash } from '../../hal/sim/flash';
+import { provisionFlash, devImage } from '../lab/provision';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,8 @@ const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 const USAGE = `usage: dialtone target [--firmware | --bundle FILE] [--budget BYTES] [--ms MS] [--seed N] [--quiet]
 
-  Runs dist/bootloader.js (then the image it starts, or dist/firmware.js when it starts
-  none) in QuickJS on a simulated board, under an app-heap budget (default ${DEFAULT_BUDGET_BYTES} B).`;
+  Runs dist/bootloader.js on a flash holding dist/firmware.js signed with the development
+  key (the loader verifies and starts it) in QuickJS on a simulated board, under an app-heap budget (default ${DEFAULT_BUDGET_BYTES} B).`;
 
 interface Args {
   mode: 'loader' | 'firmware' | 'bundle';
@@ -72,12 +73,12 @@ function readBundle(file: string): { code: string; globalName: string } {
 }
 
 /** One run of one bundle on a fresh board. */
-async function runOne(label: string, file: string, args: Args): Promise<RunnerReport> {
+async function runOne(label: string, file: string, args: Args, flash?: SimFlash): Promise<RunnerReport> {
   const { code, globalName } = readBundle(file);
   const sched = new Scheduler(args.seed);
   const stamp = (): string => { const t = sched.now(); return pc.dim(`[${(Number.isInteger(t) ? String(t) : t.toFixed(3)).padStart(9)} ms]`); };
   const say = (s: string): void => { if (!args.quiet) console.log(`${stamp()} ${s}`); };
-  const qb = await QuickJsBoard.create({ sched, budgetBytes: args.budget, bundle: { code, filename: path.basename(file), globalName } });
+  const qb = await QuickJsBoard.create({ sched, budgetBytes: args.budget, bundle: { code, filename: path.basename(file), globalName }, board: flash ? { flash } : undefined });
   const board = qb.board;
   board.onLog((e) => say(`${board.name} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
   board.onDisplay((line, text) => say(pc.cyan(`${board.name} display ${line}: ${text}`)));
@@ -108,11 +109,17 @@ export async function run(argv: string[]): Promise<number> {
   } else if (args.mode === 'firmware') {
     reports.push(await runOne('firmware', path.join(dist, 'firmware.js'), args));
   } else {
-    const r = await runOne('bootloader', path.join(dist, 'bootloader.js'), args);
+    // Factory state: dist/firmware.js signed with the development key in slot A, so the
+    // loader bundle verifies it (SHA-256 + Ed25519 through the HAL) and starts it.
+    const firmware = fs.readFileSync(path.join(dist, 'firmware.js'));
+    const flash = new SimFlash('nor-4m');
+    provisionFlash(flash, { image: devImage(new Uint8Array(firmware)) });
+    console.log(pc.dim(`simulated flash: dist/firmware.js (${firmware.length} B) signed with the development key in slot A`));
+    const r = await runOne('bootloader', path.join(dist, 'bootloader.js'), args, flash);
     reports.push(r);
     if (r.imagesStarted === 0 && !failed(r)) {
-      console.log(pc.yellow('the loader started no image (the simulated flash holds none): running dist/firmware.js directly (--firmware)'));
-      reports.push(await runOne('firmware', path.join(dist, 'firmware.js'), args));
+      console.log(pc.red('the loader started no image from a provisioned flash'));
+      return 1;
     }
   }
   const bad = reports.some(failed);
