@@ -20,7 +20,7 @@
  *   then u8 0 (no last lease) | u8 1 + u16 len + encodeLease bytes
  */
 import { ok, fail, Result } from './util/result';
-import { asciiBytes, bytesToAscii, ipToString, parseIp } from './util/bytes';
+import { asciiBytes, bytesToAscii, ipToString, parseIp, readU32, writeU32 } from './util/bytes';
 import { Lease, INFINITE_LEASE, encodeLease, decodeLease } from './dhcp/lease';
 
 export const NETCONFIG_FORMAT = 1;
@@ -173,16 +173,7 @@ export function tftpCandidates(lease: Lease, s: NetworkSettings): TftpCandidate[
 
 // ---- encoding ---------------------------------------------------------------------------
 
-function putU32(b: Uint8Array, at: number, x: number): void {
-  b[at] = (x >>> 24) & 255;
-  b[at + 1] = (x >>> 16) & 255;
-  b[at + 2] = (x >>> 8) & 255;
-  b[at + 3] = x & 255;
-}
 
-function getU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
 export function encodeNetworkSettings(s: NetworkSettings): Uint8Array {
   const dns = s.dnsServers.length < MAX_DNS ? s.dnsServers.length : MAX_DNS;
@@ -196,17 +187,17 @@ export function encodeNetworkSettings(s: NetworkSettings): Uint8Array {
   b[2] = s.alternateTftp ? 1 : 0;
   b[3] = (s.adminVlan >> 8) & 255;
   b[4] = s.adminVlan & 255;
-  putU32(b, 5, s.address);
-  putU32(b, 9, s.mask);
-  putU32(b, 13, s.gateway);
+  writeU32(b, 5, s.address);
+  writeU32(b, 9, s.mask);
+  writeU32(b, 13, s.gateway);
   let at = 17;
   b[at++] = dns;
-  for (let i = 0; i < dns; i++) { putU32(b, at, s.dnsServers[i]); at += 4; }
+  for (let i = 0; i < dns; i++) { writeU32(b, at, s.dnsServers[i]); at += 4; }
   b[at++] = domain.length;
   b.set(domain, at);
   at += domain.length;
   b[at++] = tftp;
-  for (let i = 0; i < tftp; i++) { putU32(b, at, s.tftpServers[i]); at += 4; }
+  for (let i = 0; i < tftp; i++) { writeU32(b, at, s.tftpServers[i]); at += 4; }
   if (lease === null) {
     b[at] = 0;
   } else {
@@ -227,20 +218,20 @@ export function decodeNetworkSettings(b: Uint8Array): Result<NetworkSettings> {
   s.mode = b[1] === 2 ? 'static' : 'dhcp';
   s.alternateTftp = (b[2] & 1) !== 0;
   s.adminVlan = (b[3] << 8) | b[4];
-  s.address = getU32(b, 5);
-  s.mask = getU32(b, 9);
-  s.gateway = getU32(b, 13);
+  s.address = readU32(b, 5);
+  s.mask = readU32(b, 9);
+  s.gateway = readU32(b, 13);
   let at = 17;
   const dns = b[at++];
   if (dns > MAX_DNS || at + 4 * dns + 1 > b.length) return fail('truncated', 'DNS list');
-  for (let i = 0; i < dns; i++) { s.dnsServers.push(getU32(b, at)); at += 4; }
+  for (let i = 0; i < dns; i++) { s.dnsServers.push(readU32(b, at)); at += 4; }
   const dl = b[at++];
   if (at + dl + 1 > b.length) return fail('truncated', 'domain');
   s.domain = bytesToAscii(b, at, at + dl);
   at += dl;
   const tftp = b[at++];
   if (tftp > MAX_TFTP || at + 4 * tftp + 1 > b.length) return fail('truncated', 'TFTP list');
-  for (let i = 0; i < tftp; i++) { s.tftpServers.push(getU32(b, at)); at += 4; }
+  for (let i = 0; i < tftp; i++) { s.tftpServers.push(readU32(b, at)); at += 4; }
   const hasLease = b[at++];
   if (hasLease === 1) {
     if (at + 2 > b.length) return fail('truncated', 'lease length');

@@ -16,7 +16,7 @@
  * `acquiredAtMs` is a boot-relative clock reading and is not stored.
  */
 import { ok, fail, Result } from '../util/result';
-import { asciiBytes, bytesToAscii, ipToString } from '../util/bytes';
+import { asciiBytes, bytesToAscii, ipToString, readU32, writeU32 } from '../util/bytes';
 
 export const LEASE_FORMAT = 1;
 export const INFINITE_LEASE = 0xffffffff;
@@ -76,21 +76,12 @@ export function leaseBufferLen(l: Lease): number {
     + strLen(l.domain) + strLen(l.tftpServerName);
 }
 
-function putU32(b: Uint8Array, at: number, x: number): void {
-  b[at] = (x >>> 24) & 255;
-  b[at + 1] = (x >>> 16) & 255;
-  b[at + 2] = (x >>> 8) & 255;
-  b[at + 3] = x & 255;
-}
 
-function getU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
 function putList(b: Uint8Array, at: number, list: number[]): number {
   const n = list.length < MAX_LIST ? list.length : MAX_LIST;
   b[at] = n;
-  for (let i = 0; i < n; i++) putU32(b, at + 1 + 4 * i, list[i]);
+  for (let i = 0; i < n; i++) writeU32(b, at + 1 + 4 * i, list[i]);
   return at + 1 + 4 * n;
 }
 
@@ -105,14 +96,14 @@ export function encodeLease(l: Lease): Uint8Array {
   const b = new Uint8Array(leaseBufferLen(l));
   b[0] = LEASE_FORMAT;
   b[1] = l.source === 'static' ? 2 : 1;
-  putU32(b, 2, l.address);
-  putU32(b, 6, l.mask);
-  putU32(b, 10, l.gateway);
-  putU32(b, 14, l.serverId);
-  putU32(b, 18, l.nextServer);
-  putU32(b, 22, l.leaseSecs);
-  putU32(b, 26, l.t1Secs);
-  putU32(b, 30, l.t2Secs);
+  writeU32(b, 2, l.address);
+  writeU32(b, 6, l.mask);
+  writeU32(b, 10, l.gateway);
+  writeU32(b, 14, l.serverId);
+  writeU32(b, 18, l.nextServer);
+  writeU32(b, 22, l.leaseSecs);
+  writeU32(b, 26, l.t1Secs);
+  writeU32(b, 30, l.t2Secs);
   let at = putList(b, 34, l.routers);
   at = putList(b, at, l.dnsServers);
   at = putList(b, at, l.ntpServers);
@@ -130,7 +121,7 @@ function getList(b: Uint8Array, c: Cursor): number[] | null {
   const n = b[c.at];
   if (n > MAX_LIST || c.at + 1 + 4 * n > b.length) return null;
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(getU32(b, c.at + 1 + 4 * i));
+  for (let i = 0; i < n; i++) out.push(readU32(b, c.at + 1 + 4 * i));
   c.at += 1 + 4 * n;
   return out;
 }
@@ -161,9 +152,9 @@ export function decodeLease(b: Uint8Array): Result<Lease> {
   if (c.at !== b.length) return fail('malformed', 'lease record has ' + (b.length - c.at) + ' trailing bytes');
   const lease: Lease = {
     source: b[1] === 2 ? 'static' : 'dhcp',
-    address: getU32(b, 2), mask: getU32(b, 6), gateway: getU32(b, 10),
-    serverId: getU32(b, 14), nextServer: getU32(b, 18),
-    leaseSecs: getU32(b, 22), t1Secs: getU32(b, 26), t2Secs: getU32(b, 30),
+    address: readU32(b, 2), mask: readU32(b, 6), gateway: readU32(b, 10),
+    serverId: readU32(b, 14), nextServer: readU32(b, 18),
+    leaseSecs: readU32(b, 22), t1Secs: readU32(b, 26), t2Secs: readU32(b, 30),
     routers: routers, dnsServers: dns, ntpServers: ntp, tftpServers: tftp,
     domain: domain, tftpServerName: name, acquiredAtMs: 0,
   };

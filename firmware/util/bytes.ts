@@ -125,3 +125,16 @@ export function copyBytes(src: Uint8Array): Uint8Array {
 export function viewOf(u8: Uint8Array): DataView {
   return new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
 }
+
+/** Big-endian unsigned 32-bit read (no DataView needed for one field). */
+export function readU32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/** Big-endian 32-bit write. */
+export function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = (v >>> 24) & 255;
+  b[at + 1] = (v >>> 16) & 255;
+  b[at + 2] = (v >>> 8) & 255;
+  b[at + 3] = v & 255;
+}

@@ -11,6 +11,7 @@
  * A probe (RFC 5227 2.1.1) is a request with sender IP 0; an announcement (2.3) a request
  * with sender IP == target IP.
  */
+import { readU32, writeU32 } from '../../util/bytes';
 import { type Result, ok, fail } from '../../util/result';
 
 export const HTYPE = 0;
@@ -35,16 +36,7 @@ export interface Repr {
   targetIp: number;
 }
 
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 24) & 255;
-  b[at + 1] = (v >>> 16) & 255;
-  b[at + 2] = (v >>> 8) & 255;
-  b[at + 3] = v & 255;
-}
 
 /** Bytes beyond 28 (Ethernet padding) are ignored. MACs are copied out (the repr outlives the frame). */
 export function parse(bytes: Uint8Array): Result<Repr> {

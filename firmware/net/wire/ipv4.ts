@@ -19,6 +19,7 @@
  * which asks hosts to reassemble).
  * emit: a 20-byte header without options, checksum computed.
  */
+import { readU32 } from '../../util/bytes';
 import { type Result, ok, fail } from '../../util/result';
 import { internetChecksum } from '../../util/checksum';
 
@@ -57,9 +58,6 @@ export interface Repr {
   payload: Uint8Array;
 }
 
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
 export function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at] = (v >>> 24) & 255;

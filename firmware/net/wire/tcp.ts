@@ -13,6 +13,7 @@
  * above 14 are clamped to 14 as 7323 says). An option whose length runs past the header,
  * or a length below 2, is 'malformed'. Sequence numbers are unsigned 32-bit numbers.
  */
+import { readU32, writeU32 } from '../../util/bytes';
 import { type Result, ok, fail } from '../../util/result';
 import { sum16, fold } from '../../util/checksum';
 import { pseudoHeaderSum, PROTO_TCP } from './ipv4';
@@ -62,16 +63,7 @@ export interface Repr {
   payload: Uint8Array;
 }
 
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 24) & 255;
-  b[at + 1] = (v >>> 16) & 255;
-  b[at + 2] = (v >>> 8) & 255;
-  b[at + 3] = v & 255;
-}
 
 /** Sequence space length of a segment: data plus one each for SYN and FIN. */
 export function segLen(repr: Repr): number {
