@@ -8,9 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { UserError } from '../errors';
+import { UserError, runIfMain } from '../errors';
 import { buildTarget, esbuildVersion, REPO_ROOT, type BuildMessage } from './build';
 import { formatFinding, lintBundle, type Finding } from './lint';
 import { SourceMapIndex } from './sourcemap';
@@ -142,18 +141,4 @@ export async function run(argv: string[]): Promise<number> {
   return args.lintOnly ? lintExisting(args.outDir) : buildAll(args.outDir);
 }
 
-const self = fileURLToPath(import.meta.url);
-if (process.argv[1] && path.resolve(process.argv[1]) === self) {
-  run(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err: unknown) => {
-      if (err instanceof UserError) {
-        console.error(`dialtone build: ${err.message}`);
-        process.exitCode = err.exitCode;
-      } else {
-        console.error(err);
-        process.exitCode = 70;
-      }
-    },
-  );
-}
+runIfMain(import.meta.url, 'build', run);

@@ -9,7 +9,7 @@ import pc from 'picocolors';
 import { Lab } from '../lab/lab';
 import type { LabOptions } from '../lab/lab';
 import { firmwareImage } from '../lab/provision';
-import { UserError } from '../errors';
+import { UserError, runIfMain } from '../errors';
 import { LOG_WARN, LOG_ERROR } from '../../hal/system';
 import type { LogLevel } from '../../hal/system';
 import { parseIp } from '../../firmware/util/bytes';
@@ -134,11 +134,4 @@ export async function run(argv: string[]): Promise<number> {
   return summary.every((s) => s.ready) ? 0 : 1;
 }
 
-const self = process.argv[1] ?? '';
-if (/tools[\\/]start[\\/]cli\.ts$/.test(self)) {
-  run(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-    if (e instanceof UserError) { console.error(`dialtone start: ${e.message}`); process.exitCode = e.exitCode; return; }
-    console.error(e);
-    process.exitCode = 70;
-  });
-}
+runIfMain(import.meta.url, 'start', run);

@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { UserError } from '../errors';
+import { UserError, runIfMain } from '../errors';
 import { Scheduler } from '../../hal/sim/scheduler';
 import { SimNic, connectNics } from '../../hal/sim/ether';
 import { DEFAULT_BUDGET_BYTES, QuickJsBoard, formatReport, type RunnerReport } from '../../hal/target/quickjs';
@@ -127,18 +127,4 @@ export async function run(argv: string[]): Promise<number> {
   return bad ? 1 : 0;
 }
 
-const self = fileURLToPath(import.meta.url);
-if (process.argv[1] && path.resolve(process.argv[1]) === self) {
-  run(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err: unknown) => {
-      if (err instanceof UserError) {
-        console.error(`dialtone target: ${err.message}`);
-        process.exitCode = err.exitCode;
-      } else {
-        console.error(err);
-        process.exitCode = 70;
-      }
-    },
-  );
-}
+runIfMain(import.meta.url, 'target', run);
