@@ -76,3 +76,56 @@ export function attachPcap(sw: SimSwitch, writer: PcapWriter): () => void {
     if (outPort === null || inPort === null) writer.write(frame, timeMs);
   });
 }
+
+/** One frame of a capture and its time stamp in milliseconds. */
+export interface CaptureRecord {
+  frame: Uint8Array;
+  timeMs: number;
+}
+
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BYTE_ORDER = 0x1a2b3c4d;
+const PCAPNG_EPB = 6;
+
+/**
+ * The frames of a capture file: classic pcap (either byte order, micro- or nanosecond
+ * stamps) or pcapng (enhanced packet blocks; stamps assume the default microsecond
+ * resolution). Host code for tests and tools: throws on what it cannot read.
+ */
+export function readCapture(bytes: Uint8Array): CaptureRecord[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 24) throw new Error('capture: shorter than a pcap header');
+  const out: CaptureRecord[] = [];
+  if (v.getUint32(0, true) === PCAPNG_SHB) {
+    const le = v.getUint32(8, true) === PCAPNG_BYTE_ORDER;
+    let at = 0;
+    while (at + 12 <= bytes.length) {
+      const type = v.getUint32(at, le);
+      const len = v.getUint32(at + 4, le);
+      if (len < 12 || at + len > bytes.length) throw new Error(`capture: bad pcapng block at ${at}`);
+      if (type === PCAPNG_EPB) {
+        const stamp = v.getUint32(at + 12, le) * 4294967296 + v.getUint32(at + 16, le);
+        const cap = v.getUint32(at + 20, le);
+        out.push({ frame: bytes.slice(at + 28, at + 28 + cap), timeMs: stamp / 1000 });
+      }
+      at += len;
+    }
+    return out;
+  }
+  const magicLe = v.getUint32(0, true);
+  const magicBe = v.getUint32(0, false);
+  const micro = magicLe === PCAP_MAGIC || magicBe === PCAP_MAGIC;
+  const nano = magicLe === 0xa1b23c4d || magicBe === 0xa1b23c4d;
+  if (!micro && !nano) throw new Error('capture: neither pcap nor pcapng');
+  const le = magicLe === PCAP_MAGIC || magicLe === 0xa1b23c4d;
+  const fraction = nano ? 1e6 : 1e3;
+  let at = 24;
+  while (at + 16 <= bytes.length) {
+    const incl = v.getUint32(at + 8, le);
+    if (at + 16 + incl > bytes.length) throw new Error(`capture: truncated record at ${at}`);
+    const timeMs = v.getUint32(at, le) * 1000 + v.getUint32(at + 4, le) / fraction;
+    out.push({ frame: bytes.slice(at + 16, at + 16 + incl), timeMs });
+    at += 16 + incl;
+  }
+  return out;
+}

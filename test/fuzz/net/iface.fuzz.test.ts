@@ -5,12 +5,12 @@ import fc from 'fast-check';
 import { Scheduler } from '../../../hal/sim/scheduler';
 import { SimNic, connectNics } from '../../../hal/sim/ether';
 import { makeHost, ip } from '../../sim/net/harness';
-import { readFrames, FIXTURES } from '../../unit/net/capture';
+import { fixtureFrames } from '../../fixtures';
 
 const CORPUS: Uint8Array[] = [];
 for (const f of ['nDPI__sccp_hw_conf_register.pcapng', 'generated__dhcp_phone_opt150_synthetic.pcap',
   'generated__lldp_med_phone_switch_synthetic.pcap', 'generated__cdp_power_negotiation_synthetic.pcap']) {
-  for (const fr of readFrames(FIXTURES + '/' + f)) CORPUS.push(fr);
+  for (const fr of fixtureFrames(f)) CORPUS.push(fr);
 }
 
 describe('NetInterface receive fuzz', () => {

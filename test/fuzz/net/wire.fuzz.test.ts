@@ -9,7 +9,7 @@ import * as icmp from '../../../firmware/net/wire/icmp';
 import * as udp from '../../../firmware/net/wire/udp';
 import * as tcp from '../../../firmware/net/wire/tcp';
 import * as dns from '../../../firmware/net/wire/dns';
-import { readFrames, FIXTURES } from '../../unit/net/capture';
+import { fixtureFrames } from '../../fixtures';
 
 const SEED = 0x5eed;
 const CORPUS: Uint8Array[] = [];
@@ -18,7 +18,7 @@ const CLEAN: Uint8Array[] = [];
 for (const f of ['nDPI__sccp_hw_conf_register.pcapng', 'generated__dhcp_phone_opt150_synthetic.pcap',
   'generated__cdp_power_negotiation_synthetic.pcap', 'generated__lldp_med_phone_switch_synthetic.pcap',
   'generated__sccp_register_synthetic.pcap']) {
-  for (const fr of readFrames(FIXTURES + '/' + f)) {
+  for (const fr of fixtureFrames(f)) {
     CORPUS.push(fr);
     if (!f.startsWith('generated__sccp')) CLEAN.push(fr);
   }

@@ -12,7 +12,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import {
-  createBridge, skipInterop, tempDir, tsharkProblems, type Bridge,
+  createBridge, skipInterop, tempDir, tsharkReport, type Bridge,
 } from '../harness/index';
 import { PcapWriter } from '../../../hal/sim/pcap';
 import { SimPoweredDevice } from '../../../hal/sim/poe';
@@ -100,7 +100,7 @@ describe.skipIf(skipInterop('discovery/lldpd', ['lldpd', 'lldpcli', 'tshark']))(
 
     const pcapFile = tmp.file('lldpd.pcap');
     phone.pcap.writeFile(pcapFile);
-    const report = await tsharkProblems(pcapFile);
+    const report = tsharkReport(pcapFile);
     expect(report.problems).toEqual([]);
     expect(report.protocols.LLDP).toBeGreaterThanOrEqual(2);
   }, 90_000);
@@ -181,7 +181,7 @@ describe.skipIf(skipInterop('discovery/scapy', ['tshark']) || !require_scapy())(
 
     const pcapFile = tmp.file('cdp.pcap');
     phone.pcap.writeFile(pcapFile);
-    const report = await tsharkProblems(pcapFile);
+    const report = tsharkReport(pcapFile);
     expect(report.problems).toEqual([]);
     expect(report.protocols.CDP).toBeGreaterThanOrEqual(2);
   }, 90_000);

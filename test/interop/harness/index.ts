@@ -5,8 +5,10 @@
  * top: skip rules, captures and tshark checks, ready-to-use servers, hand-built frames.
  */
 export { interopSkipReason, skipInterop, BASE_TOOLS } from './env';
-export { startCapture, tsharkProblems, CHECKSUM_PREFS } from './capture';
-export type { Capture, TsharkReport } from './capture';
+export { startCapture } from './capture';
+export type { Capture } from './capture';
+export { tsharkReport, tsharkFields, CHECKSUM_PREFS } from '../../tshark';
+export type { TsharkReport } from '../../tshark';
 export { startDnsmasq, serveFileOnce, receiveFileOnce, exitWithin } from './servers';
 export type { DnsmasqOptions } from './servers';
 export { tempDir } from './tmp';

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter } from '../../../hal/sim/pcap';
 import { hasCommand } from '../../../tools/bridge/proc';
-import { tsharkProblems, tempDir } from '../harness/index';
+import { tsharkReport, tempDir } from '../harness/index';
 import { ethernet, mac, inetChecksum } from '../harness/frames';
 
 /** IPv4/UDP 10.77.0.2:4000 -> 10.77.0.1:4001 with a correct IP header and UDP checksum. */
@@ -28,7 +28,7 @@ function udpFrame(payload: Uint8Array): Uint8Array {
   return ethernet(mac('02:00:00:00:00:01'), mac('02:00:00:00:00:02'), 0x0800, ip);
 }
 
-describe.skipIf(!hasCommand('tshark'))('tsharkProblems', () => {
+describe.skipIf(!hasCommand('tshark'))('tsharkReport', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
@@ -46,7 +46,7 @@ describe.skipIf(!hasCommand('tshark'))('tsharkProblems', () => {
     w.write(truncated, 3);
     const file = tmp.file('bad.pcap');
     w.writeFile(file);
-    const r = await tsharkProblems(file);
+    const r = tsharkReport(file);
     expect(r.frames).toBe(4);
     const flagged = r.problems.map((p) => Number(/^frame (\d+)/.exec(p)![1]));
     expect(flagged).not.toContain(1);

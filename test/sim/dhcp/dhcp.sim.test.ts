@@ -5,23 +5,11 @@
  * DHCP packet, and tshark's opinion of every frame of a run.
  */
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DhcpService, AddressAgent } from '../../../firmware/dhcp/service';
 import type { DhcpEvent } from '../../../firmware/dhcp/client';
 import { defaultNetworkSettings } from '../../../firmware/netconfig';
+import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 import { makeLab, makeHost, ip, VOICE_VLAN } from './lab';
-
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function startPhone(lab: ReturnType<typeof makeLab>, opts: { lastLease?: import('../../../firmware/dhcp/lease').Lease } = {}) {
   const events: DhcpEvent[] = [];
@@ -174,7 +162,7 @@ describe('DHCP on the simulated switch', () => {
     expect(p.svc.client.counters.malformed).toBeGreaterThanOrEqual(20);
   });
 
-  it.skipIf(!hasTshark())('tshark dissects every frame of a run cleanly, with correct UDP/IP checksums', () => {
+  it.skipIf(!haveTshark)('tshark dissects every frame of a run cleanly, with correct UDP/IP checksums', () => {
     const lab = makeLab({ seed: 9, phoneCable: { loss: 0.1 } });
     const p = startPhone(lab);
     lab.sched.run(5 * 60_000, () => p.svc.client.state() === 'BOUND');
@@ -182,34 +170,25 @@ describe('DHCP on the simulated switch', () => {
     lab.sched.run(lab.sched.now() + 5000);
     expect(lab.voice.counters.releases).toBe(1);
     expect(lab.phone.iface.address()).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'dhcp-sim-'));
-    try {
-      const f = join(dir, 'dhcp.pcap');
-      writeFileSync(f, lab.pcap.toBytes());
-      const base = ['-r', f, '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE'];
-      const bad = execFileSync('tshark', [...base, '-Y', '_ws.malformed || _ws.expert.severity >= error || udp.checksum.status == 0 || ip.checksum.status == 0', '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message'], { encoding: 'utf8' });
-      expect(bad.trim()).toBe('');
-      const rows = execFileSync('tshark', [...base, '-Y', 'dhcp && eth.src == 00:1e:4a:12:34:56', '-T', 'fields', '-E', 'separator=;',
-        '-e', 'vlan.id', '-e', 'dhcp.option.dhcp', '-e', 'dhcp.option.vendor_class_id', '-e', 'dhcp.option.request_list_item', '-e', 'udp.checksum.status'], { encoding: 'utf8' })
-        .trim().split('\n');
-      expect(rows.length).toBeGreaterThanOrEqual(3);
-      const types = new Set<string>();
-      for (const r of rows) {
-        const [vid, type, vendor, prl, ck] = r.split(';');
-        expect(vid).toBe(String(VOICE_VLAN));
-        types.add(type);
-        if (type === '1' || type === '3') {
-          // tshark shows the text without its NUL (the unit tests check the 38 bytes).
-          expect(vendor).toBe('Cisco Systems, Inc. IP Phone CP-7942G');
-          expect(prl).toBe('1,66,6,3,15,150,35,42');
-        }
-        expect(ck).toBe('1');   // Wireshark checksum status: 0 bad, 1 good, 2 unverified
+    const f = tempCapture('dhcp.pcap', lab.pcap);
+    // Bad checksums are expert errors with validation on (test/tshark.ts).
+    expect(tsharkReport(f).problems).toEqual([]);
+    const rows = tsharkFields(f, ['vlan.id', 'dhcp.option.dhcp', 'dhcp.option.vendor_class_id', 'dhcp.option.request_list_item', 'udp.checksum.status'],
+      'dhcp && eth.src == 00:1e:4a:12:34:56');
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    const types = new Set<string>();
+    for (const [vid, type, vendor, prl, ck] of rows) {
+      expect(vid).toBe(String(VOICE_VLAN));
+      types.add(type);
+      if (type === '1' || type === '3') {
+        // tshark shows the text without its NUL (the unit tests check the 38 bytes).
+        expect(vendor).toBe('Cisco Systems, Inc. IP Phone CP-7942G');
+        expect(prl).toBe('1,66,6,3,15,150,35,42');
       }
-      expect(types.has('1') && types.has('3') && types.has('7')).toBe(true);   // DISCOVER, REQUEST, RELEASE
-      const offer = execFileSync('tshark', [...base, '-Y', 'dhcp.option.dhcp == 2', '-T', 'fields', '-e', 'dhcp.option.tftp_server_address'], { encoding: 'utf8' });
-      expect(offer.split('\n')[0]).toBe('10.1.110.5,10.1.110.6');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      expect(ck).toBe('1');   // Wireshark checksum status: 0 bad, 1 good, 2 unverified
     }
+    expect(types.has('1') && types.has('3') && types.has('7')).toBe(true);   // DISCOVER, REQUEST, RELEASE
+    const offer = tsharkFields(f, ['dhcp.option.tftp_server_address'], 'dhcp.option.dhcp == 2');
+    expect(offer[0][0]).toBe('10.1.110.5,10.1.110.6');
   });
 });

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Rig } from './rig';
 import * as cdp from '../../../firmware/discovery/cdp';
 import * as lldp from '../../../firmware/discovery/lldp';
-import { haveTshark, tempPcap, tsharkProblems, tsharkFields } from '../../unit/discovery/pcap-helpers';
+import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 
 describe('discovery on the simulated switch', () => {
   it('CDP only: voice VLAN from VoIP VLAN Reply, power granted by Power Available', () => {
@@ -159,9 +159,8 @@ describe('discovery on the simulated switch', () => {
   it.skipIf(!haveTshark)('the whole exchange is clean in tshark', () => {
     const rig = new Rig({ voiceVlan: 110 });
     rig.run(120_000);
-    const path = tempPcap('sim-discovery.pcap');
-    rig.pcap.writeFile(path);
-    expect(tsharkProblems(path)).toBe('');
+    const path = tempCapture('sim-discovery.pcap', rig.pcap);
+    expect(tsharkReport(path).problems).toEqual([]);
     const rows = tsharkFields(path, ['eth.src', 'cdp.checksum.status', 'cdp.voice_vlan', 'cdp.power_available', 'cdp.power_requested'], 'cdp');
     expect(rows.length).toBeGreaterThan(4);
     for (const r of rows) expect(r[1]).toBe('1');

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as cdp from '../../../firmware/discovery/cdp';
 import { fromHex, hex } from '../../../firmware/util/bytes';
-import { fixture, haveFixtures, haveTshark, readPcap, writePcap, tempPcap, tsharkProblems, tsharkFields } from './pcap-helpers';
+import { haveFixtures, fixtureFrames } from '../../fixtures';
+import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 
 const PHONE_MAC = fromHex('001e4a123456')!;
 
@@ -127,7 +128,7 @@ describe('cdp codec', () => {
 
 describe.skipIf(!haveFixtures)('cdp reference captures (../shared/fixtures)', () => {
   it('power negotiation pair: phone request and switch reply', () => {
-    const frames = readPcap(fixture('generated__cdp_power_negotiation_synthetic.pcap'));
+    const frames = fixtureFrames('generated__cdp_power_negotiation_synthetic.pcap');
     expect(frames.length).toBe(2);
     const phone = cdp.parseFrame(frames[0]);
     const sw = cdp.parseFrame(frames[1]);
@@ -145,7 +146,7 @@ describe.skipIf(!haveFixtures)('cdp reference captures (../shared/fixtures)', ()
   });
 
   it('scapy vectors: C2950 switch with VoIP VLAN 10, 7960 phone', () => {
-    const frames = readPcap(fixture('generated__cdp_vectors_from_scapy_tests.pcap'));
+    const frames = fixtureFrames('generated__cdp_vectors_from_scapy_tests.pcap');
     const sw = cdp.parseFrame(frames[0]);
     const ph = cdp.parseFrame(frames[1]);
     if (!sw.ok || !ph.ok) throw new Error('parse failed');
@@ -162,7 +163,7 @@ describe.skipIf(!haveFixtures)('cdp reference captures (../shared/fixtures)', ()
 
   it('every reference frame re-emits byte for byte', () => {
     for (const name of ['generated__cdp_power_negotiation_synthetic.pcap', 'generated__cdp_vectors_from_scapy_tests.pcap']) {
-      for (const f of readPcap(fixture(name))) {
+      for (const f of fixtureFrames(name)) {
         const r = cdp.parseFrame(f);
         if (!r.ok) throw new Error(r.detail);
         const out = cdp.buildFrame(r.value.repr, r.value.src);
@@ -193,9 +194,8 @@ describe.skipIf(!haveTshark)('cdp frames we emit, dissected by tshark', () => {
     expect(cdp.bufferLen(odd1) % 2).toBe(1);
     expect(cdp.bufferLen(odd2) % 2).toBe(1);
     const frames = [phone, sw, odd1, odd2].map((r) => cdp.buildFrame(r, PHONE_MAC));
-    const path = tempPcap('cdp-emit.pcap');
-    writePcap(path, frames);
-    expect(tsharkProblems(path)).toBe('');
+    const path = tempCapture('cdp-emit.pcap', frames);
+    expect(tsharkReport(path).problems).toEqual([]);
     const rows = tsharkFields(path, ['cdp.checksum.status', 'cdp.deviceid', 'cdp.voice_vlan', 'cdp.power_requested',
       'cdp.power_available', 'cdp.power_consumption', 'cdp.capabilities', 'cdp.platform']);
     expect(rows.map((r) => r[0])).toEqual(['1', '1', '1', '1']); // checksum status Good

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as lldp from '../../../firmware/discovery/lldp';
 import { asciiBytes, fromHex, hex } from '../../../firmware/util/bytes';
-import { fixture, haveFixtures, haveTshark, readPcap, writePcap, tempPcap, tsharkProblems, tsharkFields } from './pcap-helpers';
+import { haveFixtures, fixtureFrames } from '../../fixtures';
+import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 
 /** The switch frame of generated__lldp_med_phone_switch_synthetic.pcap, TLV by TLV. */
 const SWITCH_FRAME = fromHex(
@@ -71,7 +72,7 @@ describe('lldp codec', () => {
 
 describe.skipIf(!haveFixtures)('lldp reference capture (../shared/fixtures)', () => {
   it('phone and switch frames parse with the expected values and re-emit', () => {
-    const frames = readPcap(fixture('generated__lldp_med_phone_switch_synthetic.pcap'));
+    const frames = fixtureFrames('generated__lldp_med_phone_switch_synthetic.pcap');
     expect(frames.length).toBe(2);
     const ph = lldp.parseFrame(frames[0]);
     const sw = lldp.parseFrame(frames[1]);
@@ -106,9 +107,8 @@ describe.skipIf(!haveTshark)('lldp frames we emit, dissected by tshark', () => {
       policies: [{ appType: 1, unknown: false, tagged: true, vlan: 110, priority: 5, dscp: 46 }],
       extendedPower: { powerType: 0, source: 1, priority: 2, powerMw: 15400 },
     };
-    const path = tempPcap('lldp-emit.pcap');
-    writePcap(path, [lldp.buildFrame(phone, mac), lldp.buildFrame(sw, fromHex('001b2baabb01')!)]);
-    expect(tsharkProblems(path)).toBe('');
+    const path = tempCapture('lldp-emit.pcap', [lldp.buildFrame(phone, mac), lldp.buildFrame(sw, fromHex('001b2baabb01')!)]);
+    expect(tsharkReport(path).problems).toEqual([]);
     const rows = tsharkFields(path, ['lldp.tlv.system.name', 'lldp.media.vlan_id', 'lldp.media.tag_flag', 'lldp.media.l2_prio',
       'lldp.media.dscp', 'lldp.media.power.type', 'lldp.media.power.value']);
     expect(rows[0][0]).toBe('SEP001E4A123456');

@@ -3,7 +3,8 @@ import * as ipv4 from '../../../firmware/net/wire/ipv4';
 import * as icmp from '../../../firmware/net/wire/icmp';
 import * as udp from '../../../firmware/net/wire/udp';
 import * as ethernet from '../../../firmware/net/wire/ethernet';
-import { h, filled, readFrames, FIXTURES } from './capture';
+import { h, filled } from './capture';
+import { fixtureFrames } from '../../fixtures';
 
 // The header of RFC 1071-era textbooks (Wikipedia's "IPv4 header checksum" example).
 const IP_HEADER = h(`
@@ -94,7 +95,7 @@ function internetChecksumOf(b: Uint8Array): number {
 
 describe('udp', () => {
   // The DHCP DISCOVER of the fixture capture: 0.0.0.0:68 -> 255.255.255.255:67.
-  const frames = readFrames(FIXTURES + '/generated__dhcp_phone_opt150_synthetic.pcap');
+  const frames = fixtureFrames('generated__dhcp_phone_opt150_synthetic.pcap');
 
   it('parses a real DHCP DISCOVER (sent without a checksum) and emits one that verifies', () => {
     const e = ethernet.parse(frames[0]);

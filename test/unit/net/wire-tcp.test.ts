@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import * as tcp from '../../../firmware/net/wire/tcp';
 import * as ipv4 from '../../../firmware/net/wire/ipv4';
 import * as ethernet from '../../../firmware/net/wire/ethernet';
-import { h, filled, readFrames, FIXTURES } from './capture';
+import { h, filled } from './capture';
+import { fixtureFrames } from '../../fixtures';
 
 // The SYN of a real Cisco phone's SCCP connection (nDPI test capture, frame 1).
 const SYN_FRAME = h(`
@@ -46,7 +47,7 @@ describe('tcp', () => {
   });
 
   it('every TCP segment of the real capture verifies and re-emits byte for byte', () => {
-    const frames = readFrames(FIXTURES + '/nDPI__sccp_hw_conf_register.pcapng');
+    const frames = fixtureFrames('nDPI__sccp_hw_conf_register.pcapng');
     expect(frames.length).toBe(17);
     for (const f of frames) {
       const t = tcpOf(f);
