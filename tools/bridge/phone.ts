@@ -6,10 +6,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { EthernetPort } from '../../hal/ethernet';
-import type { Entropy } from '../../hal/entropy';
-import type { System } from '../../hal/system';
 import type { Scheduler } from '../../hal/sim/scheduler';
 import { Prng } from '../../hal/sim/prng';
+import { simHostHal } from '../../hal/sim/host';
 import { NetInterface, type NetOptions, type TcpSocket } from '../../firmware/net/index';
 import { parseIp, ipToString } from '../../firmware/util/bytes';
 import type { Bridge } from './rig';
@@ -23,22 +22,8 @@ export interface HostNetOptions {
 
 /** A NetInterface on `eth`, timed by `sched`, entropy from a seeded PRNG. */
 export function hostInterface(sched: Scheduler, eth: EthernetPort, opts: HostNetOptions = {}): NetInterface {
-  const prng = new Prng(opts.seed ?? 1);
-  const entropy: Entropy = { fill: (out) => prng.bytes(out), u32: () => prng.u32() };
-  const log = opts.log ?? (() => {});
-  const system: System = {
-    resetReason: () => 'power-on',
-    reset: (reason) => {
-      throw new Error(`stack requested a reset (${reason})`);
-    },
-    watchdogStart: () => {},
-    watchdogFeed: () => {},
-    startImage: () => {
-      throw new Error('startImage is not available to a bridged stack');
-    },
-    log: (level, tag, message) => log(level, tag, message),
-  };
-  return new NetInterface({ clock: sched.clock(), eth, entropy, system }, opts.options);
+  const hal = simHostHal(sched, eth, { label: 'bridged-stack', prng: new Prng(opts.seed ?? 1), bootAtMs: sched.now(), log: opts.log });
+  return new NetInterface(hal, opts.options);
 }
 
 /** "10.77.0.2/24" -> address and mask as numbers. */

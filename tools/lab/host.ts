@@ -6,7 +6,8 @@
 import type { Scheduler } from '../../hal/sim/scheduler';
 import type { SimSwitch } from '../../hal/sim/switch';
 import { SimNic } from '../../hal/sim/ether';
-import type { System, LogLevel } from '../../hal/system';
+import type { LogLevel } from '../../hal/system';
+import { simHostHal } from '../../hal/sim/host';
 import { NetInterface } from '../../firmware/net/iface';
 
 export interface LabHostOptions {
@@ -28,24 +29,11 @@ export class LabHost {
     this.name = options.name;
     this.nic = new SimNic(sched, options.mac);
     sw.connect(port, this.nic);
-    const prng = sched.rng.fork('host:' + options.name);
     const log = options.log;
-    const system: System = {
-      resetReason: () => 'power-on',
-      reset: () => undefined,
-      watchdogStart: () => undefined,
-      watchdogFeed: () => undefined,
-      startImage: () => undefined,
-      log: (level, tag, message) => {
-        if (log) log(sched.now(), options.name, level, tag, message);
-      },
-    };
-    this.iface = new NetInterface({
-      clock: sched.clock(0),
-      eth: this.nic,
-      entropy: { fill: (out) => prng.bytes(out), u32: () => prng.u32() },
-      system,
-    });
+    this.iface = new NetInterface(simHostHal(sched, this.nic, {
+      label: 'host:' + options.name,
+      log: (level, tag, message) => { if (log) log(sched.now(), options.name, level, tag, message); },
+    }));
     this.iface.setAddress(options.ip, options.mask, options.gateway ?? 0);
   }
 }

@@ -10,12 +10,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { createBridge, type Bridge } from '../../../tools/bridge/index';
-import { skipInterop, startDnsmasq, tsharkProblems, tempDir, type TempDir } from '../harness/index';
+import { skipInterop, startDnsmasq, tsharkReport, tempDir, type TempDir } from '../harness/index';
+import { simHostHal } from '../../../hal/sim/host';
 import { NetInterface } from '../../../firmware/net/iface';
 import { DhcpService } from '../../../firmware/dhcp/service';
 import type { DhcpEvent } from '../../../firmware/dhcp/client';
-import type { Entropy } from '../../../hal/entropy';
-import type { System } from '../../../hal/system';
 import { parseIp, ipToString } from '../../../firmware/util/bytes';
 
 const VLAN = 110;
@@ -31,15 +30,10 @@ interface Phone {
 function startPhone(br: Bridge): Promise<Phone> {
   return new Promise((resolve) => {
     br.driver.inject(() => {
-      const rng = br.sched.rng.fork('phone');
-      const entropy: Entropy = { fill: (o) => rng.bytes(o), u32: () => rng.u32() };
       const log: string[] = [];
-      const system: System = {
-        resetReason: () => 'power-on', reset: () => undefined, watchdogStart: () => undefined,
-        watchdogFeed: () => undefined, startImage: () => undefined, log: (_l, t, m) => { log.push(t + ': ' + m); },
-      };
-      const clock = br.sched.clock(0);
-      const iface = new NetInterface({ clock, eth: br.phoneEth, entropy, system });
+      const hal = simHostHal(br.sched, br.phoneEth, { label: 'phone', log: (_l, t, m) => { log.push(t + ': ' + m); } });
+      const { clock, entropy } = hal;
+      const iface = new NetInterface(hal);
       iface.setVlan(VLAN, 5);
       const events: DhcpEvent[] = [];
       const svc = new DhcpService(iface, clock, entropy, {
@@ -81,7 +75,7 @@ async function bindAndCheck(br: Bridge, tmp: TempDir, expectNamed66: string, ser
   // Every frame the phone and the server exchanged dissects cleanly (checksums verified).
   const f = tmp.file('switch.pcap');
   br.pcap!.writeFile(f);
-  const r = await tsharkProblems(f);
+  const r = tsharkReport(f);
   expect(r.protocols.DHCP ?? 0).toBeGreaterThanOrEqual(4);
   expect(r.problems).toEqual([]);
   return p;

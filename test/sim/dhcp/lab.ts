@@ -12,7 +12,8 @@ import { SimNic, type LinkOptions } from '../../../hal/sim/ether';
 import { SimSwitch } from '../../../hal/sim/switch';
 import { PcapWriter, attachPcap } from '../../../hal/sim/pcap';
 import type { Entropy } from '../../../hal/entropy';
-import type { System } from '../../../hal/system';
+import { simHostHal } from '../../../hal/sim/host';
+import type { Clock } from '../../../hal/clock';
 import { NetInterface } from '../../../firmware/net/iface';
 import { LabDhcpServer, type DhcpPoolConfig, type DhcpMisbehaviour } from '../../../tools/lab/dhcp-server';
 import { parseIp } from '../../../firmware/util/bytes';
@@ -47,21 +48,17 @@ export interface Host {
   nic: SimNic;
   iface: NetInterface;
   entropy: Entropy;
-  clock: ReturnType<Scheduler['clock']>;
+  clock: Clock;
   logs: string[];
 }
 
 export function makeHost(sched: Scheduler, mac: Uint8Array, label: string): Host {
-  const rng = sched.rng.fork(label);
-  const entropy: Entropy = { fill: (out) => rng.bytes(out), u32: () => rng.u32() };
-  const clock = sched.clock(0);
   const logs: string[] = [];
-  const system: System = {
-    resetReason: () => 'power-on', reset: () => undefined, watchdogStart: () => undefined, watchdogFeed: () => undefined,
-    startImage: () => undefined, log: (_l, tag, m) => { logs.push(tag + ': ' + m); },
-  };
   const nic = new SimNic(sched, mac);
-  const iface = new NetInterface({ clock, eth: nic, entropy, system });
+  const hal = simHostHal(sched, nic, { label, log: (_l, tag, m) => { logs.push(tag + ': ' + m); } });
+  const iface = new NetInterface(hal);
+  const entropy = hal.entropy;
+  const clock = hal.clock;
   return { nic, iface, entropy, clock, logs };
 }
 

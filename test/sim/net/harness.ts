@@ -1,8 +1,7 @@
 // Two (or more) simulated hosts running firmware/net on SimNics, for the stack's sim tests.
 import { Scheduler } from '../../../hal/sim/scheduler';
 import { SimNic } from '../../../hal/sim/ether';
-import type { System } from '../../../hal/system';
-import type { Entropy } from '../../../hal/entropy';
+import { simHostHal } from '../../../hal/sim/host';
 import { NetInterface } from '../../../firmware/net/iface';
 import type { NetOptions } from '../../../firmware/net/options';
 import { parseIp } from '../../../firmware/util/bytes';
@@ -22,20 +21,8 @@ export interface Host {
 export function makeHost(sched: Scheduler, macLast: number, options?: NetOptions): Host {
   const mac = new Uint8Array([0x02, 0x00, 0x00, 0x00, 0x00, macLast]);
   const nic = new SimNic(sched, mac);
-  const rng = sched.rng.fork('host' + macLast);
-  const entropy: Entropy = {
-    fill: (out: Uint8Array) => rng.bytes(out),
-    u32: () => rng.u32(),
-  };
   const log: string[] = [];
-  const system: System = {
-    resetReason: () => 'power-on',
-    reset: () => { throw new Error('reset'); },
-    watchdogStart: () => {},
-    watchdogFeed: () => {},
-    startImage: () => {},
-    log: (_level, tag, message) => { log.push(tag + ': ' + message); },
-  };
-  const net = new NetInterface({ clock: sched.clock(), eth: nic, entropy, system }, options);
+  const hal = simHostHal(sched, nic, { label: 'host' + macLast, bootAtMs: sched.now(), log: (_level, tag, message) => { log.push(tag + ': ' + message); } });
+  const net = new NetInterface(hal, options);
   return { nic, net, log };
 }
