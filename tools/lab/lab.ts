@@ -153,6 +153,15 @@ export class Lab {
     }
   }
 
+  /** True when the phone's boot has reached the last step built so far (boot state 'ready'). */
+  static reachedReady(p: LabPhone): boolean {
+    return p.board.logs.some((e) => e.tag === 'boot' && e.message.endsWith('-> ready'));
+  }
+
+  allReady(): boolean {
+    return this.phones.every((p) => Lab.reachedReady(p));
+  }
+
   /** Power every phone and start the switch side of discovery. */
   start(): void {
     for (const p of this.phones) {

@@ -104,14 +104,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   out(pc.bold(`Dialtone lab: ${phones} phone(s), seed ${seed}, voice VLAN ${lab.voiceVlan}`));
   lab.start();
-  const ready = () => lab.phones.every((p) => p.board.logs.some((e) => e.tag === 'boot' && e.message.endsWith('-> ready')));
-  lab.sched.run(seconds * 1000, ready);
+  lab.sched.run(seconds * 1000, () => lab.allReady());
   // Let the last frames of the step (announcements, ACKs) reach the capture.
   lab.sched.runFor(2000);
 
   const summary = lab.phones.map((p) => ({
     phone: p.name,
-    ready: p.board.logs.some((e) => e.tag === 'boot' && e.message.endsWith('-> ready')),
+    ready: Lab.reachedReady(p),
     display: p.board.display.lines.slice(),
     lowPower: p.board.pd.lowPower(),
     switchAllocatedMw: p.agent.allocatedMw,

@@ -6,10 +6,9 @@ import { describe, it, expect } from 'vitest';
 import { Lab } from '../../../tools/lab/lab';
 import type { LabOptions } from '../../../tools/lab/lab';
 import { ipToString, parseIp } from '../../../firmware/util/bytes';
+import { udpOf, type UdpInFrame } from '../../frames';
 
-const READY = (lab: Lab) => () => lab.phones.every((p) => p.board.logs.some((e) => e.tag === 'boot' && e.message.endsWith('-> ready')));
-
-interface Seen { vlan: number; ethertype: number; udpDst: number; inPort: number | null; bytes: Uint8Array }
+interface Seen { inPort: number; bytes: Uint8Array; udp: UdpInFrame | null }
 
 function boot(options: LabOptions, limitMs = 300_000): { lab: Lab; frames: Seen[]; ready: boolean } {
   const lab = new Lab(options);
@@ -17,24 +16,17 @@ function boot(options: LabOptions, limitMs = 300_000): { lab: Lab; frames: Seen[
   lab.sw.tap((frame, inPort, outPort) => {
     // Ingress only: the tap reports each frame again per egress port (rewritten for its VLAN).
     if (inPort === null || outPort !== null) return;
-    let at = 12;
-    let vlan = 0;
-    let type = (frame[12] << 8) | frame[13];
-    if (type === 0x8100) {
-      vlan = ((frame[14] << 8) | frame[15]) & 0xfff;
-      type = (frame[16] << 8) | frame[17];
-      at = 16;
-    }
-    let udpDst = -1;
-    if (type === 0x0800 && frame[at + 2 + 9] === 17) {
-      const ihl = (frame[at + 2] & 15) * 4;
-      udpDst = (frame[at + 2 + ihl + 2] << 8) | frame[at + 2 + ihl + 3];
-    }
-    frames.push({ vlan, ethertype: type, udpDst, inPort, bytes: frame.slice() });
+    const bytes = frame.slice();
+    frames.push({ inPort, bytes, udp: udpOf(bytes) });
   });
   lab.start();
-  lab.sched.run(limitMs, READY(lab));
-  return { lab, frames, ready: READY(lab)() };
+  lab.sched.run(limitMs, () => lab.allReady());
+  return { lab, frames, ready: lab.allReady() };
+}
+
+/** DHCP client-to-server datagrams the phone on `port` sent. */
+function dhcpFrom(frames: Seen[], port: number): UdpInFrame[] {
+  return frames.filter((f) => f.inPort === port && f.udp !== null && f.udp.dstPort === 67).map((f) => f.udp!);
 }
 
 function bootLog(lab: Lab, re: RegExp): string[] {
@@ -57,9 +49,9 @@ describe('lab boot', () => {
     expect(phone.pd.lowPower()).toBe(false);
     // Every DHCP frame from the phone's port went out tagged with VLAN 100.
     const phonePort = lab.phones[0].port;
-    const dhcp = frames.filter((f) => f.inPort === phonePort && f.udpDst === 67);
+    const dhcp = dhcpFrom(frames, phonePort);
     expect(dhcp.length).toBeGreaterThanOrEqual(2);
-    expect(dhcp.every((f) => f.vlan === 100)).toBe(true);
+    expect(dhcp.every((u) => u.vlan === 100)).toBe(true);
     // CDP from the phone carries Power Requested (TLV 0x19).
     const cdp = frames.filter((f) => f.inPort === phonePort && f.bytes[0] === 0x01 && f.bytes[1] === 0x00 && f.bytes[2] === 0x0c);
     expect(cdp.length).toBeGreaterThan(0);
@@ -88,8 +80,8 @@ describe('lab boot', () => {
     expect(ready).toBe(true);
     expect(bootLog(lab, /^no voice VLAN/).length).toBe(1);
     expect(lab.phones[0].board.display.lines[1]).toMatch(/^IP 10\.1\.1\.1\d\d$/);
-    const dhcp = frames.filter((f) => f.inPort === lab.phones[0].port && f.udpDst === 67);
-    expect(dhcp.every((f) => f.vlan === 0)).toBe(true);
+    const dhcp = dhcpFrom(frames, lab.phones[0].port);
+    expect(dhcp.every((u) => u.vlan === null)).toBe(true);
     // The wait is the agent's 20 s: no address before it.
     const boundAt = lab.phones[0].board.logs.find((e) => /bound/.test(e.message))!.t;
     expect(boundAt).toBeGreaterThanOrEqual(20_000);
@@ -111,7 +103,7 @@ describe('lab boot', () => {
       phone: { settings: { mode: 'static', address, mask: parseIp('255.255.255.0')!, gateway: parseIp('10.1.100.1')!, dnsServers: [], tftpServers: [parseIp('10.1.100.1')!] } },
     });
     expect(ready).toBe(true);
-    expect(frames.filter((f) => f.udpDst === 67 || f.udpDst === 68)).toHaveLength(0);
+    expect(frames.filter((f) => f.udp !== null && (f.udp.dstPort === 67 || f.udp.dstPort === 68))).toHaveLength(0);
     expect(lab.phones[0].board.display.lines[1]).toBe(`IP ${ipToString(address)} VLAN 100`);
     expect(bootLog(lab, /^TFTP servers: 10\.1\.100\.1 \(static\)/).length).toBe(1);
   });
@@ -123,7 +115,7 @@ describe('lab boot', () => {
     const before = frames.length;
     lab.phones[0].board.reset('requested');
     lab.sched.runFor(60_000);
-    const again = frames.slice(before).filter((f) => f.inPort === lab.phones[0].port && f.udpDst === 67);
+    const again = dhcpFrom(frames.slice(before), lab.phones[0].port);
     // INIT-REBOOT: the stored lease is asked for again, and granted: same address.
     expect(again.length).toBeGreaterThan(0);
     expect(lab.phones[0].board.logs.some((e) => /INIT-REBOOT/.test(e.message))).toBe(true);
