@@ -11,8 +11,7 @@ import { computeLayout } from '../flash/layout';
 import { flashSource, validateImage, trustedKey } from '../flash/image';
 import { BootStateStore } from '../flash/bootstate';
 import { beginStaging } from '../flash/stage';
-import { signImage, parseKey } from '../tools/image/lib';
-import { readFileSync } from 'node:fs';
+import { signImage, devKey } from '../tools/image/lib';
 import { scenarios, sweep } from '../test/sim/flash/sweep';
 
 type Figure = { figure: string; ours: string | number; reference?: string | number; unit: string; note?: string };
@@ -21,7 +20,7 @@ export async function bench(): Promise<Figure[]> {
   const lay = computeLayout({ size: 4 * 1024 * 1024, sectorSize: 4096, writeAlign: 4 });
   if (!lay.ok) throw new Error(lay.detail);
   const layout = lay.value;
-  const key = parseKey(readFileSync(new URL('../tools/image/dev-key.json', import.meta.url), 'utf8'), 'dev key');
+  const key = devKey();
   const size = 1024 * 1024;
   const fw = new Uint8Array(size).map((_, i) => (i * 2654435761) >>> 24);
   const image = signImage(fw, key, { loadId: 'SIP78xx.bench', buildTime: 1, maxImageSize: layout.maxImageSize });

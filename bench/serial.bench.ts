@@ -12,14 +12,12 @@
  *  - resume: bytes sent twice when an upload is interrupted at half and run again.
  * KB = 1000 bytes.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './types';
 import { Scheduler } from '../hal/sim/scheduler';
 import { SimBoard } from '../hal/sim/board';
 import { runLoader } from '../flash/loader';
 import { serialRecovery } from '../flash/serial/recovery';
-import { parseKey, signImage } from '../tools/image/lib';
+import { devKey, signImage } from '../tools/image/lib';
 import { SmpClient } from '../tools/flash/client';
 import { FlashJob } from '../tools/flash/job';
 import type { FlashResult } from '../tools/flash/job';
@@ -28,7 +26,7 @@ const BAUD = 115200;
 const LINE_KBS = BAUD / 10 / 1000;
 
 function image(size: number): Uint8Array {
-  const key = parseKey(readFileSync(fileURLToPath(new URL('../tools/image/dev-key.json', import.meta.url)), 'utf8'), 'dev key');
+  const key = devKey();
   const payload = new Uint8Array(size);
   let x = 1;
   for (let i = 0; i < size; i++) { x = (x * 1103515245 + 12345) >>> 0; payload[i] = x >>> 24; }

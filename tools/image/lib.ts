@@ -5,6 +5,8 @@
  * (field offsets, TLV types, emit and validate) is flash/image.ts and flash/constants.ts.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { HostCrypto } from '../../hal/sim/crypto-host';
 import { computeLayout, boardGeometry } from '../../flash/layout';
 import {
@@ -17,6 +19,16 @@ import { hex, fromHex } from '../../firmware/util/bytes';
 import { UserError } from '../errors';
 
 export const hostCrypto = new HostCrypto();
+
+/** The development key (private half of the key flash/keys.ts trusts by default). */
+export const DEV_KEY_PATH = fileURLToPath(new URL('./dev-key.json', import.meta.url));
+
+let devKeyCache: LoadedKey | null = null;
+/** The development signing key, read once. Only for development images, tests and the lab. */
+export function devKey(): LoadedKey {
+  devKeyCache ??= parseKey(readFileSync(DEV_KEY_PATH, 'utf8'), 'development key');
+  return devKeyCache;
+}
 
 /** A signing key (private half present) or a verification key (public only). */
 export interface LoadedKey {

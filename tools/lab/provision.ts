@@ -4,7 +4,6 @@
  * network settings. The loader then finds the image on first power-on (decision table row
  * "fallback": nothing confirmed yet, the first valid slot becomes confirmed).
  */
-import { readFileSync } from 'node:fs';
 import type { NorFlash } from '../../hal/flash';
 import { computeLayout } from '../../flash/layout';
 import type { FlashLayout } from '../../flash/layout';
@@ -13,8 +12,7 @@ import { beginStaging } from '../../flash/stage';
 import { PrefsStore } from '../../flash/prefs';
 import { Settings } from '../../flash/settings';
 import { SLOT_A } from '../../flash/constants';
-import { parseKey, signImage } from '../image/lib';
-import type { LoadedKey } from '../image/lib';
+import { devKey, signImage } from '../image/lib';
 import { buildTarget, REPO_ROOT } from '../build/build';
 import { defaultNetworkSettings, encodeNetworkSettings, validateNetworkSettings } from '../../firmware/netconfig';
 import type { NetworkSettings } from '../../firmware/netconfig';
@@ -23,12 +21,6 @@ import path from 'node:path';
 
 /** The load ID the lab's phones run (CDP Software Version, the image's load ID). */
 export const LAB_LOAD_ID = 'DT7960.0-1-0';
-
-let devKeyCache: LoadedKey | null = null;
-export function devKey(): LoadedKey {
-  devKeyCache ??= parseKey(readFileSync(path.join(REPO_ROOT, 'tools/image/dev-key.json'), 'utf8'), 'development key');
-  return devKeyCache;
-}
 
 /** Sign `payload` with the development key (fixed build time so runs are reproducible). */
 export function devImage(payload: Uint8Array, loadId = LAB_LOAD_ID): Uint8Array {

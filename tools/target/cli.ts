@@ -15,16 +15,15 @@
  */
 import { SimFlash } from '../../hal/sim/flash';
 import { provisionFlash, devImage } from '../lab/provision';
+import { REPO_ROOT } from '../build/build';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import { UserError, runIfMain } from '../errors';
 import { Scheduler } from '../../hal/sim/scheduler';
 import { SimNic, connectNics } from '../../hal/sim/ether';
 import { DEFAULT_BUDGET_BYTES, QuickJsBoard, formatReport, type RunnerReport } from '../../hal/target/quickjs';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 const USAGE = `usage: dialtone target [--firmware | --bundle FILE] [--budget BYTES] [--ms MS] [--seed N] [--quiet]

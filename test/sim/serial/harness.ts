@@ -13,18 +13,10 @@ import { RecoveryServer } from '../../../flash/serial/recovery';
 import type { RecoveryEvent, RecoveryOptions } from '../../../flash/serial/recovery';
 import { runLoader } from '../../../flash/loader';
 import type { LoaderResult } from '../../../flash/loader';
-import { parseKey, signImage } from '../../../tools/image/lib';
+import { devKey, signImage } from '../../../tools/image/lib';
 import type { SignOptions } from '../../../tools/image/lib';
 import { SmpClient } from '../../../tools/flash/client';
 import type { Transport } from '../../../tools/flash/client';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const DEV_KEY = fileURLToPath(new URL('../../../tools/image/dev-key.json', import.meta.url));
-
-export function devKey() {
-  return parseKey(readFileSync(DEV_KEY, 'utf8'), 'dev key');
-}
 
 /** A signed image with a deterministic payload of `size` bytes. */
 export function makeImage(size: number, options: Partial<SignOptions> = {}): Uint8Array {

@@ -18,8 +18,7 @@ import { SmpClient, wallClock } from '../../../tools/flash/client';
 import { FlashJob } from '../../../tools/flash/job';
 import { UserError } from '../../../tools/errors';
 import { IMAGE_HEADER_SIZE } from '../../../flash/constants';
-import { devKey } from './harness';
-import { signImage } from '../../../tools/image/lib';
+import { signImage, devKey } from '../../../tools/image/lib';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // Colour depends on the environment (picocolors turns it on when CI is set): compare plain text.

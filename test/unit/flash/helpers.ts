@@ -2,12 +2,11 @@
  * Shared fixtures for the flash tests: a small SimFlash layout, a fake HAL around it, and
  * signed images made with the host signer (tools/image/lib.ts) and the development key.
  */
-import { readFileSync } from 'node:fs';
 import { SimFlash } from '../../../hal/sim/flash';
 import type { Hal } from '../../../hal/index';
 import { RESET_POWER_ON } from '../../../hal/system';
 import { computeLayout, type FlashLayout, type LayoutOptions } from '../../../flash/layout';
-import { parseKey, signImage, generateKey, hostCrypto, type LoadedKey, type SignOptions } from '../../../tools/image/lib';
+import { parseKey, signImage, generateKey, hostCrypto, type LoadedKey, type SignOptions, devKey as loadDevKey } from '../../../tools/image/lib';
 import { trustedKey, type TrustedKey } from '../../../flash/image';
 import { BootStateStore } from '../../../flash/bootstate';
 import { beginStaging } from '../../../flash/stage';
@@ -23,7 +22,7 @@ export function smallLayout(geometry = SMALL_GEOMETRY, options = SMALL_LAYOUT): 
   return l.value;
 }
 
-export const devKey: LoadedKey = parseKey(readFileSync(new URL('../../../tools/image/dev-key.json', import.meta.url), 'utf8'), 'dev key');
+export const devKey: LoadedKey = loadDevKey();
 export const otherKey: LoadedKey = parseKey(generateKey().json, 'other key');
 export const devTrusted: TrustedKey[] = [trustedKey(hostCrypto, devKey.publicKey)];
 
