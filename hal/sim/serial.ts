@@ -6,7 +6,7 @@
  *
  * `attachToStream` bridges an endpoint to a real byte stream (a pty's master side) so a
  * simulated board can be flashed by the real host tools; drive the scheduler with
- * `RealTimeDriver` (io.ts) in that case.
+ * `RealtimeDriver` (realtime.ts) and pass its `inject` as `post`.
  */
 import type { Duplex } from 'node:stream';
 import type { SerialPort } from '../serial';
@@ -137,16 +137,18 @@ export function serialPair(sched: Scheduler, baud = DEFAULT_BAUD, chunkBytes = D
 /**
  * Bridge an endpoint to a real byte stream: what the endpoint receives from its peer is
  * written to the stream, and what the stream yields is written into the line (paced at the
- * baud rate towards the peer). `wake` is called after stream input so a real-time driver
- * runs the scheduler at once. Returns a function that detaches the bridge.
+ * baud rate towards the peer). `post` runs stream input inside the simulation (a real-time
+ * driver's `inject`, so the bytes enter at the current virtual time); without it the input
+ * is written at once. Returns a function that detaches the bridge.
  */
-export function attachToStream(endpoint: SimSerial, stream: Duplex, wake?: () => void): () => void {
+export function attachToStream(endpoint: SimSerial, stream: Duplex, post?: (fn: () => void) => void): () => void {
   endpoint.onData((bytes) => {
     stream.write(Buffer.from(bytes));
   });
   const onData = (d: Buffer | string) => {
-    endpoint.write(typeof d === 'string' ? new Uint8Array(Buffer.from(d)) : new Uint8Array(d));
-    if (wake) wake();
+    const bytes = typeof d === 'string' ? new Uint8Array(Buffer.from(d)) : new Uint8Array(d);
+    if (post) post(() => endpoint.write(bytes));
+    else endpoint.write(bytes);
   };
   stream.on('data', onData);
   return () => {

@@ -3,7 +3,7 @@
  * API under `dialtone board`. SimBoard (hal/sim/board.ts) runs the bootstrap loader
  * (flash/loader.ts) with serialRecovery (flash/serial/recovery.ts) wired in; the board's
  * console line is bridged to the device (a pty from socat, a USB-serial adapter looped to
- * another) and the scheduler follows the wall clock (RealTimeDriver), so the line is paced
+ * another) and the scheduler follows the wall clock (RealtimeDriver), so the line is paced
  * at the board's baud rate in real time.
  *
  * Images started by the loader run as the sim's "evaluate the bundle from flash": the
@@ -19,7 +19,7 @@ import { SimFlash } from '../../hal/sim/flash';
 import { SimBoard } from '../../hal/sim/board';
 import type { LogEntry } from '../../hal/sim/board';
 import { attachToStream } from '../../hal/sim/serial';
-import { RealTimeDriver } from '../../hal/sim/io';
+import { RealtimeDriver } from '../../hal/sim/realtime';
 import { runLoader } from '../../flash/loader';
 import { serialRecovery } from '../../flash/serial/recovery';
 import { computeLayout } from '../../flash/layout';
@@ -47,7 +47,7 @@ export interface BoardOptions {
 export interface RunningBoard {
   board: SimBoard;
   sched: Scheduler;
-  driver: RealTimeDriver;
+  driver: RealtimeDriver;
   layout: FlashLayout;
   /** Write the flash contents to options.flashFile (no-op without one). */
   save(): void;
@@ -128,8 +128,8 @@ export function startBoard(stream: Duplex, options: BoardOptions = {}): RunningB
   });
   if (options.onLog) board.onLog(options.onLog);
   if (options.onDisplay) board.onDisplay(options.onDisplay);
-  const driver = new RealTimeDriver(sched);
-  const detach = attachToStream(board.serial, stream, () => driver.wake());
+  const driver = new RealtimeDriver(sched);
+  const detach = attachToStream(board.serial, stream, (fn) => driver.inject(fn));
   board.onLog((e) => { if (e.tag === 'board' && e.message.startsWith('reset requested')) save(); });
   board.powerOn();
   driver.start();

@@ -17,7 +17,7 @@ import type { EthernetPort } from '../../hal/ethernet';
 import { ETH_MAX_FRAME } from '../../hal/ethernet';
 import { SimNic, type Cable, type LinkOptions } from '../../hal/sim/ether';
 import type { SimSwitch } from '../../hal/sim/switch';
-import type { RealtimeDriver } from './realtime';
+import type { RealtimeDriver } from '../../hal/sim/realtime';
 import type { UdpFrameLink } from './udp-link';
 import type { NetnsLab, LabSegment } from './lab';
 

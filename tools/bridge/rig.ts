@@ -18,7 +18,7 @@ import { SimNic, type LinkOptions } from '../../hal/sim/ether';
 import { SimSwitch } from '../../hal/sim/switch';
 import { PcapWriter, attachPcap } from '../../hal/sim/pcap';
 import { NetnsLab, type LabOptions } from './lab';
-import { RealtimeDriver } from './realtime';
+import { RealtimeDriver } from '../../hal/sim/realtime';
 import { attachLab, BridgedEthernetPort, type SwitchUplink } from './attach';
 
 export interface BridgeOptions {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { Scheduler } from '../../../hal/sim/scheduler';
-import { RealtimeDriver } from '../../../tools/bridge/realtime';
+import { RealtimeDriver } from '../../../hal/sim/realtime';
 
 describe('RealtimeDriver', () => {
   let driver: RealtimeDriver | null = null;

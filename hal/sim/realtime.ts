@@ -1,6 +1,6 @@
 /**
- * Runs the virtual-time Scheduler against the wall clock, so a simulated stack can talk to
- * real Linux peers. Virtual time follows `performance.now()` from the moment `start()` is
+ * Runs the virtual-time Scheduler against the wall clock, so simulated boards and stacks can
+ * talk to real peers: Linux namespaces through the bridge, a serial device (`dialtone board`). Virtual time follows `performance.now()` from the moment `start()` is
  * called: each turn processes the events that are due, then the driver sleeps until the
  * next event is due or until something from outside (a datagram) is injected.
  *
@@ -17,7 +17,7 @@
  * While the driver runs nobody else may call `sched.run()`.
  */
 import { performance } from 'node:perf_hooks';
-import type { Scheduler } from '../../hal/sim/scheduler';
+import type { Scheduler } from './scheduler';
 
 export interface RealtimeOptions {
   /** Events per turn before yielding to I/O (default 2000). */
