@@ -34,7 +34,7 @@
  * (RFC 3396).
  */
 import { ok, fail, Result } from '../util/result';
-import { viewOf, asciiBytes, bytesToAscii } from '../util/bytes';
+import { viewOf, asciiBytes, bytesToAscii, readU32 } from '../util/bytes';
 
 export const SERVER_PORT = 67;
 export const CLIENT_PORT = 68;
@@ -254,9 +254,6 @@ function joined(table: OptionTable, slot: number): Uint8Array {
   return out;
 }
 
-function u32At(d: Uint8Array, at: number): number {
-  return ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
-}
 
 /** A text field: stops at the first NUL (C string), latin-1. */
 function cString(bytes: Uint8Array, start: number, len: number): string {
@@ -275,7 +272,7 @@ function textOption(d: Uint8Array): string {
 
 function addressList(d: Uint8Array): number[] {
   const out: number[] = [];
-  for (let at = 0; at + 4 <= d.length && out.length < MAX_ADDRESSES; at += 4) out.push(u32At(d, at));
+  for (let at = 0; at + 4 <= d.length && out.length < MAX_ADDRESSES; at += 4) out.push(readU32(d, at));
   return out;
 }
 
@@ -294,7 +291,7 @@ function decodeOption(r: DhcpRepr, code: number, d: Uint8Array): Result<boolean>
     case OPT_RENEWAL_TIME:
     case OPT_REBINDING_TIME: {
       if (n !== 4) return fail('malformed', 'option ' + code + ' length ' + n + ', want 4');
-      const v = u32At(d, 0);
+      const v = readU32(d, 0);
       if (code === OPT_SUBNET_MASK) r.subnetMask = v;
       else if (code === OPT_REQUESTED_IP) r.requestedIp = v;
       else if (code === OPT_SERVER_ID) r.serverId = v;

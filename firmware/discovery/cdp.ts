@@ -24,8 +24,8 @@
  * MAX_OTHER) so a frame re-emits byte for byte.
  */
 import { type Result, ok, fail } from '../util/result';
-import { asciiBytes, bytesToAscii } from '../util/bytes';
-import { sum16, fold } from '../util/checksum';
+import { asciiBytes, bytesToAscii, readU16, readU32, writeU16, writeU32 } from '../util/bytes';
+import { sum16, fold, internetChecksum } from '../util/checksum';
 import * as ethernet from '../net/wire/ethernet';
 
 export const MULTICAST_MAC = new Uint8Array([0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc]);
@@ -176,35 +176,15 @@ export function checksum(bytes: Uint8Array, start: number, end: number): number 
   return fold(sum);
 }
 
-/** The plain RFC 1071 checksum (odd byte as the high half), accepted on receive. */
-function rfcChecksum(bytes: Uint8Array, start: number, end: number): number {
-  return fold(sum16(bytes, start, end, 0));
-}
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
 
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
 
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 8) & 255;
-  b[at + 1] = v & 255;
-}
 
-function put32(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 24) & 255;
-  b[at + 1] = (v >>> 16) & 255;
-  b[at + 2] = (v >>> 8) & 255;
-  b[at + 3] = v & 255;
-}
 
 /** Addresses TLV value: u32 count, then per address type u8, len u8, proto, addr len u16, addr. */
 function parseAddresses(b: Uint8Array, start: number, end: number): Result<number[]> {
   if (end - start < 4) return fail('malformed', 'CDP addresses TLV shorter than its count');
-  const count = u32(b, start);
+  const count = readU32(b, start);
   const out: number[] = [];
   let at = start + 4;
   for (let i = 0; i < count; i++) {
@@ -212,12 +192,12 @@ function parseAddresses(b: Uint8Array, start: number, end: number): Result<numbe
     const ptype = b[at];
     const plen = b[at + 1];
     if (at + 2 + plen + 2 > end) return fail('malformed', 'CDP address protocol runs past the TLV');
-    const alen = u16(b, at + 2 + plen);
+    const alen = readU16(b, at + 2 + plen);
     const addrAt = at + 4 + plen;
     if (addrAt + alen > end) return fail('malformed', 'CDP address runs past the TLV');
     if (ptype === NLPID && plen === 1 && b[at + 2] === NLPID_IP && alen === 4) {
       if (out.length >= MAX_ADDRESSES) return fail('too-large', 'more than ' + MAX_ADDRESSES + ' CDP addresses');
-      out.push(u32(b, addrAt));
+      out.push(readU32(b, addrAt));
     }
     at = addrAt + alen;
   }
@@ -229,14 +209,14 @@ function addressesLen(list: number[]): number {
 }
 
 function emitAddresses(list: number[], b: Uint8Array, at: number): void {
-  put32(b, at, list.length);
+  writeU32(b, at, list.length);
   let p = at + 4;
   for (let i = 0; i < list.length; i++) {
     b[p] = NLPID;
     b[p + 1] = 1;
     b[p + 2] = NLPID_IP;
-    put16(b, p + 3, 4);
-    put32(b, p + 5, list[i]);
+    writeU16(b, p + 3, 4);
+    writeU32(b, p + 5, list[i]);
     p += 9;
   }
 }
@@ -251,15 +231,16 @@ export function parse(pdu: Uint8Array): Result<Repr> {
   if (n < PDU_HEADER_LEN) return fail('truncated', 'CDP header needs 4 bytes, got ' + n);
   const version = pdu[PDU_VERSION];
   if (version !== 1 && version !== 2) return fail('unsupported', 'CDP version ' + version);
-  if (checksum(pdu, 0, n) !== 0 && ((n & 1) === 0 || rfcChecksum(pdu, 0, n) !== 0)) {
-    return fail('checksum', 'CDP checksum 0x' + u16(pdu, PDU_CHECKSUM).toString(16) + ' does not match');
+  // Besides Cisco's odd-length rule, the plain RFC 1071 sum (odd byte as the high half) is accepted.
+  if (checksum(pdu, 0, n) !== 0 && ((n & 1) === 0 || internetChecksum(pdu, 0, n) !== 0)) {
+    return fail('checksum', 'CDP checksum 0x' + readU16(pdu, PDU_CHECKSUM).toString(16) + ' does not match');
   }
   const repr: Repr = { version: version, ttl: pdu[PDU_TTL] };
   let at = PDU_HEADER_LEN;
   while (at < n) {
     if (at + TLV_HEADER_LEN > n) return fail('truncated', 'CDP TLV header at ' + at + ' runs past the PDU');
-    const type = u16(pdu, at);
-    const tlvLen = u16(pdu, at + 2);
+    const type = readU16(pdu, at);
+    const tlvLen = readU16(pdu, at + 2);
     if (tlvLen < TLV_HEADER_LEN) return fail('malformed', 'CDP TLV 0x' + type.toString(16) + ' length ' + tlvLen);
     if (at + tlvLen > n) return fail('truncated', 'CDP TLV 0x' + type.toString(16) + ' runs past the PDU');
     const v = at + TLV_HEADER_LEN;
@@ -282,11 +263,11 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       }
       case TLV_CAPABILITIES:
         if (vlen !== 4) return badLen('capabilities', vlen);
-        repr.capabilities = u32(pdu, v);
+        repr.capabilities = readU32(pdu, v);
         break;
       case TLV_NATIVE_VLAN:
         if (vlen !== 2) return badLen('native VLAN', vlen);
-        repr.nativeVlan = u16(pdu, v);
+        repr.nativeVlan = readU16(pdu, v);
         break;
       case TLV_DUPLEX:
         if (vlen !== 1) return badLen('duplex', vlen);
@@ -294,8 +275,8 @@ export function parse(pdu: Uint8Array): Result<Repr> {
         break;
       case TLV_VOIP_VLAN_REPLY:
         // 3 bytes (data + VLAN); some captures carry only the VLAN (2 bytes).
-        if (vlen === 2) repr.voipVlanReply = { data: 1, vlan: u16(pdu, v) };
-        else if (vlen >= 3 && vlen <= 4) repr.voipVlanReply = { data: pdu[v], vlan: u16(pdu, v + 1) };
+        if (vlen === 2) repr.voipVlanReply = { data: 1, vlan: readU16(pdu, v) };
+        else if (vlen >= 3 && vlen <= 4) repr.voipVlanReply = { data: pdu[v], vlan: readU16(pdu, v + 1) };
         else return badLen('VoIP VLAN reply', vlen);
         break;
       case TLV_VOIP_VLAN_QUERY:
@@ -304,11 +285,11 @@ export function parse(pdu: Uint8Array): Result<Repr> {
         break;
       case TLV_POWER:
         if (vlen !== 2) return badLen('power', vlen);
-        repr.powerMw = u16(pdu, v);
+        repr.powerMw = readU16(pdu, v);
         break;
       case TLV_MTU:
         if (vlen !== 4) return badLen('MTU', vlen);
-        repr.mtu = u32(pdu, v);
+        repr.mtu = readU32(pdu, v);
         break;
       case TLV_TRUST_BITMAP:
         if (vlen !== 1) return badLen('trust bitmap', vlen);
@@ -323,17 +304,17 @@ export function parse(pdu: Uint8Array): Result<Repr> {
         const count = (vlen - 4) / 4;
         if (count > MAX_POWER_LEVELS) return fail('too-large', 'CDP power requested has ' + count + ' levels');
         const levels: number[] = [];
-        for (let i = 0; i < count; i++) levels.push(u32(pdu, v + 4 + 4 * i));
-        repr.powerRequested = { requestId: u16(pdu, v), managementId: u16(pdu, v + 2), levelsMw: levels };
+        for (let i = 0; i < count; i++) levels.push(readU32(pdu, v + 4 + 4 * i));
+        repr.powerRequested = { requestId: readU16(pdu, v), managementId: readU16(pdu, v + 2), levelsMw: levels };
         break;
       }
       case TLV_POWER_AVAILABLE:
         if (vlen !== 8 && vlen !== 12) return badLen('power available', vlen);
         repr.powerAvailable = {
-          requestId: u16(pdu, v),
-          managementId: u16(pdu, v + 2),
-          availableMw: u32(pdu, v + 4),
-          managementLevelMw: vlen === 12 ? u32(pdu, v + 8) : NO_PREFERENCE,
+          requestId: readU16(pdu, v),
+          managementId: readU16(pdu, v + 2),
+          availableMw: readU32(pdu, v + 4),
+          managementLevelMw: vlen === 12 ? readU32(pdu, v + 8) : NO_PREFERENCE,
         };
         break;
       default: {
@@ -393,38 +374,38 @@ function emitValue(repr: Repr, type: number, b: Uint8Array, v: number): void {
     case TLV_DEVICE_ID: b.set(asciiBytes(repr.deviceId as string), v); break;
     case TLV_ADDRESSES: emitAddresses(repr.addresses as number[], b, v); break;
     case TLV_PORT_ID: b.set(asciiBytes(repr.portId as string), v); break;
-    case TLV_CAPABILITIES: put32(b, v, repr.capabilities as number); break;
+    case TLV_CAPABILITIES: writeU32(b, v, repr.capabilities as number); break;
     case TLV_SOFTWARE_VERSION: b.set(asciiBytes(repr.softwareVersion as string), v); break;
     case TLV_PLATFORM: b.set(asciiBytes(repr.platform as string), v); break;
     case TLV_VTP_DOMAIN: b.set(asciiBytes(repr.vtpDomain as string), v); break;
-    case TLV_NATIVE_VLAN: put16(b, v, repr.nativeVlan as number); break;
+    case TLV_NATIVE_VLAN: writeU16(b, v, repr.nativeVlan as number); break;
     case TLV_VOIP_VLAN_QUERY: b.set(repr.voipVlanQuery as Uint8Array, v); break;
     case TLV_DUPLEX: b[v] = (repr.duplex as number) & 255; break;
     case TLV_VOIP_VLAN_REPLY: {
       const r = repr.voipVlanReply as VoipVlanReply;
       b[v] = r.data & 255;
-      put16(b, v + 1, r.vlan);
+      writeU16(b, v + 1, r.vlan);
       break;
     }
-    case TLV_POWER: put16(b, v, repr.powerMw as number); break;
-    case TLV_MTU: put32(b, v, repr.mtu as number); break;
+    case TLV_POWER: writeU16(b, v, repr.powerMw as number); break;
+    case TLV_MTU: writeU32(b, v, repr.mtu as number); break;
     case TLV_TRUST_BITMAP: b[v] = (repr.trustBitmap as number) & 255; break;
     case TLV_UNTRUSTED_COS: b[v] = (repr.untrustedCos as number) & 255; break;
     case TLV_SYSTEM_NAME: b.set(asciiBytes(repr.systemName as string), v); break;
     case TLV_MANAGEMENT_ADDRESSES: emitAddresses(repr.managementAddresses as number[], b, v); break;
     case TLV_POWER_REQUESTED: {
       const p = repr.powerRequested as PowerRequested;
-      put16(b, v, p.requestId);
-      put16(b, v + 2, p.managementId);
-      for (let i = 0; i < p.levelsMw.length; i++) put32(b, v + 4 + 4 * i, p.levelsMw[i]);
+      writeU16(b, v, p.requestId);
+      writeU16(b, v + 2, p.managementId);
+      for (let i = 0; i < p.levelsMw.length; i++) writeU32(b, v + 4 + 4 * i, p.levelsMw[i]);
       break;
     }
     case TLV_POWER_AVAILABLE: {
       const p = repr.powerAvailable as PowerAvailable;
-      put16(b, v, p.requestId);
-      put16(b, v + 2, p.managementId);
-      put32(b, v + 4, p.availableMw);
-      put32(b, v + 8, p.managementLevelMw);
+      writeU16(b, v, p.requestId);
+      writeU16(b, v + 2, p.managementId);
+      writeU32(b, v + 4, p.availableMw);
+      writeU32(b, v + 8, p.managementLevelMw);
       break;
     }
     default: break;
@@ -463,7 +444,7 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   if (len > 0xffff) throw new RangeError('cdp.emit: PDU longer than 65535 bytes');
   buf[offset + PDU_VERSION] = repr.version & 255;
   buf[offset + PDU_TTL] = repr.ttl & 255;
-  put16(buf, offset + PDU_CHECKSUM, 0);
+  writeU16(buf, offset + PDU_CHECKSUM, 0);
   let at = offset + PDU_HEADER_LEN;
   const others = repr.others;
   let nextOther = 0;
@@ -475,8 +456,8 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
       at = emitRaw(others[nextOther], buf, at);
       nextOther++;
     }
-    put16(buf, at, type);
-    put16(buf, at + 2, TLV_HEADER_LEN + l);
+    writeU16(buf, at, type);
+    writeU16(buf, at + 2, TLV_HEADER_LEN + l);
     emitValue(repr, type, buf, at + TLV_HEADER_LEN);
     at += TLV_HEADER_LEN + l;
   }
@@ -484,13 +465,13 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
     at = emitRaw(others[nextOther], buf, at);
     nextOther++;
   }
-  put16(buf, offset + PDU_CHECKSUM, checksum(buf, offset, offset + len));
+  writeU16(buf, offset + PDU_CHECKSUM, checksum(buf, offset, offset + len));
   return len;
 }
 
 function emitRaw(t: RawTlv, buf: Uint8Array, at: number): number {
-  put16(buf, at, t.type);
-  put16(buf, at + 2, TLV_HEADER_LEN + t.value.length);
+  writeU16(buf, at, t.type);
+  writeU16(buf, at + 2, TLV_HEADER_LEN + t.value.length);
   buf.set(t.value, at + TLV_HEADER_LEN);
   return at + TLV_HEADER_LEN + t.value.length;
 }
@@ -543,7 +524,7 @@ export function emitFrame(repr: Repr, src: Uint8Array, buf: Uint8Array, offset: 
   buf[offset + SNAP_OUI] = 0;
   buf[offset + SNAP_OUI + 1] = 0;
   buf[offset + SNAP_OUI + 2] = 0x0c;
-  put16(buf, offset + SNAP_PID, SNAP_PROTOCOL_CDP);
+  writeU16(buf, offset + SNAP_PID, SNAP_PROTOCOL_CDP);
   emit(repr, buf, offset + PDU);
   return ethernet.padFrame(buf, offset, PDU + pduLen);
 }

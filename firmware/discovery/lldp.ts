@@ -21,7 +21,7 @@
  * than refused.
  */
 import { type Result, ok, fail } from '../util/result';
-import { asciiBytes, bytesToAscii } from '../util/bytes';
+import { asciiBytes, bytesToAscii, readU16, writeU16 } from '../util/bytes';
 import * as ethernet from '../net/wire/ethernet';
 
 export const MULTICAST_MAC = new Uint8Array([0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e]);
@@ -172,14 +172,7 @@ export interface Frame {
   repr: Repr;
 }
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
 
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 8) & 255;
-  b[at + 1] = v & 255;
-}
 
 function org(b: Uint8Array, at: number): number {
   return (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
@@ -199,7 +192,7 @@ export function parse(pdu: Uint8Array): Result<Repr> {
   let index = 0;
   while (at < n) {
     if (at + TLV_HEADER_LEN > n) return fail('truncated', 'LLDP TLV header at ' + at + ' runs past the frame');
-    const h = u16(pdu, at);
+    const h = readU16(pdu, at);
     const type = h >>> 9;
     const len = h & 0x1ff;
     const v = at + TLV_HEADER_LEN;
@@ -220,7 +213,7 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       repr.portId = pdu.slice(v + 1, end);
     } else if (index === 2) {
       if (len !== 2) return bad('TTL', len);
-      repr.ttl = u16(pdu, v);
+      repr.ttl = readU16(pdu, v);
     } else if (type === TLV_PORT_DESCRIPTION && repr.portDescription === undefined) {
       repr.portDescription = bytesToAscii(pdu, v, end);
     } else if (type === TLV_SYSTEM_NAME && repr.systemName === undefined) {
@@ -229,8 +222,8 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       repr.systemDescription = bytesToAscii(pdu, v, end);
     } else if (type === TLV_CAPABILITIES && repr.capabilities === undefined) {
       if (len !== 4) return bad('capabilities', len);
-      repr.capabilities = u16(pdu, v);
-      repr.enabledCapabilities = u16(pdu, v + 2);
+      repr.capabilities = readU16(pdu, v);
+      repr.enabledCapabilities = readU16(pdu, v + 2);
     } else if (type === TLV_ORG && len >= 4 && org(pdu, v) === OUI_TIA) {
       const r = parseMed(pdu, pdu[v + 3], v + 4, end, repr);
       if (r !== null) return r;
@@ -241,8 +234,8 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       const p: Dot3Power = { support: pdu[v + 4], pair: pdu[v + 5], powerClass: pdu[v + 6] };
       if (d >= 8) {
         p.typeSourcePriority = pdu[v + 7];
-        p.requestedMw = u16(pdu, v + 8) * 100;
-        p.allocatedMw = u16(pdu, v + 10) * 100;
+        p.requestedMw = readU16(pdu, v + 8) * 100;
+        p.allocatedMw = readU16(pdu, v + 10) * 100;
       }
       repr.dot3Power = p;
       // Keep the full bytes too, so the frame re-emits unchanged.
@@ -272,15 +265,15 @@ function parseMed(pdu: Uint8Array, subtype: number, v: number, end: number, repr
   const d = end - v;
   if (subtype === MED_CAPABILITIES) {
     if (d !== 3) return bad('MED capabilities', d + 4);
-    repr.med = { capabilities: u16(pdu, v), deviceClass: pdu[v + 2] };
+    repr.med = { capabilities: readU16(pdu, v), deviceClass: pdu[v + 2] };
     return null;
   }
   if (subtype === MED_NETWORK_POLICY) {
     if (d !== 4) return bad('MED network policy', d + 4);
     if (repr.policies === undefined) repr.policies = [];
     if (repr.policies.length >= MAX_POLICIES) return fail('too-large', 'more than ' + MAX_POLICIES + ' network policies');
-    const w = u16(pdu, v + 1);
-    const x = u16(pdu, v + 2);
+    const w = readU16(pdu, v + 1);
+    const x = readU16(pdu, v + 2);
     repr.policies.push({
       appType: pdu[v],
       unknown: (w & 0x8000) !== 0,
@@ -294,7 +287,7 @@ function parseMed(pdu: Uint8Array, subtype: number, v: number, end: number, repr
   if (subtype === MED_EXTENDED_POWER) {
     if (d !== 3) return bad('MED extended power', d + 4);
     const b = pdu[v];
-    repr.extendedPower = { powerType: b >>> 6, source: (b >>> 4) & 3, priority: b & 15, powerMw: u16(pdu, v + 1) * 100 };
+    repr.extendedPower = { powerType: b >>> 6, source: (b >>> 4) & 3, priority: b & 15, powerMw: readU16(pdu, v + 1) * 100 };
     return null;
   }
   if (subtype >= MED_INVENTORY_FIRST && subtype <= MED_INVENTORY_LAST) {
@@ -331,7 +324,7 @@ export function bufferLen(repr: Repr): number {
 }
 
 function header(buf: Uint8Array, at: number, type: number, len: number): number {
-  put16(buf, at, (type << 9) | len);
+  writeU16(buf, at, (type << 9) | len);
   return at + TLV_HEADER_LEN;
 }
 
@@ -365,22 +358,22 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   buf.set(repr.portId, v + 1);
   at = v + 1 + repr.portId.length;
   v = header(buf, at, TLV_TTL, 2);
-  put16(buf, v, repr.ttl);
+  writeU16(buf, v, repr.ttl);
   at = v + 2;
   at = emitText(buf, at, TLV_PORT_DESCRIPTION, repr.portDescription);
   at = emitText(buf, at, TLV_SYSTEM_NAME, repr.systemName);
   at = emitText(buf, at, TLV_SYSTEM_DESCRIPTION, repr.systemDescription);
   if (repr.capabilities !== undefined) {
     v = header(buf, at, TLV_CAPABILITIES, 4);
-    put16(buf, v, repr.capabilities);
-    put16(buf, v + 2, repr.enabledCapabilities === undefined ? repr.capabilities : repr.enabledCapabilities);
+    writeU16(buf, v, repr.capabilities);
+    writeU16(buf, v + 2, repr.enabledCapabilities === undefined ? repr.capabilities : repr.enabledCapabilities);
     at = v + 4;
   }
   const others = repr.others;
   if (others !== undefined) at = emitOthers(buf, at, others, false);
   if (repr.med !== undefined) {
     v = tia(buf, at, MED_CAPABILITIES, 3);
-    put16(buf, v, repr.med.capabilities);
+    writeU16(buf, v, repr.med.capabilities);
     buf[v + 2] = repr.med.deviceClass;
     at = v + 3;
   }
@@ -403,7 +396,7 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
     v = tia(buf, at, MED_EXTENDED_POWER, 3);
     buf[v] = ((ep.powerType & 3) << 6) | ((ep.source & 3) << 4) | (ep.priority & 15);
     const units = Math.round(ep.powerMw / 100);
-    put16(buf, v + 1, units > 0xffff ? 0xffff : units);
+    writeU16(buf, v + 1, units > 0xffff ? 0xffff : units);
     at = v + 3;
   }
   const inv = repr.inventory;
@@ -416,7 +409,7 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   }
   if (others !== undefined) at = emitOthers(buf, at, others, true);
   if (repr.noEnd !== true) {
-    put16(buf, at, 0);
+    writeU16(buf, at, 0);
     at += TLV_HEADER_LEN;
   }
   return at - offset;

@@ -126,7 +126,18 @@ export function viewOf(u8: Uint8Array): DataView {
   return new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
-/** Big-endian unsigned 32-bit read (no DataView needed for one field). */
+/** Big-endian unsigned 16-bit read (no DataView needed for one field). */
+export function readU16(b: Uint8Array, at: number): number {
+  return (b[at] << 8) | b[at + 1];
+}
+
+/** Big-endian 16-bit write. */
+export function writeU16(b: Uint8Array, at: number, v: number): void {
+  b[at] = (v >>> 8) & 255;
+  b[at + 1] = v & 255;
+}
+
+/** Big-endian unsigned 32-bit read. */
 export function readU32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 }

@@ -22,6 +22,7 @@
  * Emit compresses a record name equal to the first question's name into a pointer to
  * offset 12, as every server does; other names are written in full.
  */
+import { readU16, writeU16 } from '../../util/bytes';
 import { type Result, ok, fail } from '../../util/result';
 
 export const ID = 0;
@@ -145,14 +146,11 @@ export function readName(bytes: Uint8Array, offset: number): Result<NameRead> {
   return ok({ name: name, next: next });
 }
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
 
 export function parse(bytes: Uint8Array): Result<Repr> {
   if (bytes.length < HEADER_LEN) return fail('truncated', 'DNS header needs 12 bytes, got ' + bytes.length);
-  const qd = u16(bytes, QDCOUNT);
-  const an = u16(bytes, ANCOUNT);
+  const qd = readU16(bytes, QDCOUNT);
+  const an = readU16(bytes, ANCOUNT);
   if (qd > MAX_QUESTIONS) return fail('too-large', 'DNS message with ' + qd + ' questions');
   const questions: Question[] = [];
   let pos = HEADER_LEN;
@@ -161,7 +159,7 @@ export function parse(bytes: Uint8Array): Result<Repr> {
     if (!n.ok) return n;
     pos = n.value.next;
     if (pos + 4 > bytes.length) return fail('truncated', 'DNS question type/class');
-    questions.push({ name: n.value.name, type: u16(bytes, pos), klass: u16(bytes, pos + 2) });
+    questions.push({ name: n.value.name, type: readU16(bytes, pos), klass: readU16(bytes, pos + 2) });
     pos += 4;
   }
   const answers: Record[] = [];
@@ -171,11 +169,11 @@ export function parse(bytes: Uint8Array): Result<Repr> {
     if (!n.ok) return n;
     pos = n.value.next;
     if (pos + 10 > bytes.length) return fail('truncated', 'DNS record header');
-    const type = u16(bytes, pos);
-    const klass = u16(bytes, pos + 2);
+    const type = readU16(bytes, pos);
+    const klass = readU16(bytes, pos + 2);
     let ttl = ((bytes[pos + 4] << 24) | (bytes[pos + 5] << 16) | (bytes[pos + 6] << 8) | bytes[pos + 7]) >>> 0;
     if (ttl > 0x7fffffff) ttl = 0;
-    const rdlen = u16(bytes, pos + 8);
+    const rdlen = readU16(bytes, pos + 8);
     pos += 10;
     if (pos + rdlen > bytes.length) return fail('truncated', 'DNS RDATA runs past the message');
     let address = 0;
@@ -194,13 +192,13 @@ export function parse(bytes: Uint8Array): Result<Repr> {
     pos += rdlen;
   }
   return ok({
-    id: u16(bytes, ID),
-    flags: u16(bytes, FLAGS),
+    id: readU16(bytes, ID),
+    flags: readU16(bytes, FLAGS),
     questions: questions,
     answers: answers,
     answerCount: an,
-    authorityCount: u16(bytes, NSCOUNT),
-    additionalCount: u16(bytes, ARCOUNT),
+    authorityCount: readU16(bytes, NSCOUNT),
+    additionalCount: readU16(bytes, ARCOUNT),
   });
 }
 
@@ -259,28 +257,24 @@ export function bufferLen(repr: Repr): number {
   return n;
 }
 
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >> 8) & 255;
-  b[at + 1] = v & 255;
-}
 
 /** Writes header, questions and answers (NSCOUNT and ARCOUNT 0). Returns the length. */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   const len = bufferLen(repr);
   if (offset < 0 || offset + len > buf.length) throw new RangeError('dns.emit: buffer too small');
   if (repr.questions.length > 0xffff || repr.answers.length > 0xffff) throw new RangeError('dns.emit: too many records');
-  put16(buf, offset + ID, repr.id);
-  put16(buf, offset + FLAGS, repr.flags);
-  put16(buf, offset + QDCOUNT, repr.questions.length);
-  put16(buf, offset + ANCOUNT, repr.answers.length);
-  put16(buf, offset + NSCOUNT, 0);
-  put16(buf, offset + ARCOUNT, 0);
+  writeU16(buf, offset + ID, repr.id);
+  writeU16(buf, offset + FLAGS, repr.flags);
+  writeU16(buf, offset + QDCOUNT, repr.questions.length);
+  writeU16(buf, offset + ANCOUNT, repr.answers.length);
+  writeU16(buf, offset + NSCOUNT, 0);
+  writeU16(buf, offset + ARCOUNT, 0);
   let p = offset + HEADER_LEN;
   for (let i = 0; i < repr.questions.length; i++) {
     const q = repr.questions[i];
     p += writeName(q.name, buf, p);
-    put16(buf, p, q.type);
-    put16(buf, p + 2, q.klass);
+    writeU16(buf, p, q.type);
+    writeU16(buf, p + 2, q.klass);
     p += 4;
   }
   for (let i = 0; i < repr.answers.length; i++) {
@@ -292,15 +286,15 @@ export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
     } else {
       p += writeName(r.name, buf, p);
     }
-    put16(buf, p, r.type);
-    put16(buf, p + 2, r.klass);
+    writeU16(buf, p, r.type);
+    writeU16(buf, p + 2, r.klass);
     const ttl = r.ttl >>> 0;
     buf[p + 4] = (ttl >>> 24) & 255;
     buf[p + 5] = (ttl >>> 16) & 255;
     buf[p + 6] = (ttl >>> 8) & 255;
     buf[p + 7] = ttl & 255;
     const rdlen = rdataLen(r);
-    put16(buf, p + 8, rdlen);
+    writeU16(buf, p + 8, rdlen);
     p += 10;
     if (r.type === TYPE_A && r.klass === CLASS_IN) {
       buf[p] = (r.address >>> 24) & 255;
