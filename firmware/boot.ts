@@ -20,7 +20,7 @@
 import type { Hal } from '../hal/index';
 import { LOG_INFO, LOG_WARN } from '../hal/system';
 import { NetInterface } from './net/iface';
-import { DiscoveryService } from './discovery/agent';
+import { DiscoveryService, powerText } from './discovery/agent';
 import type { VoiceVlanEvent, PowerEvent } from './discovery/agent';
 import { AddressAgent } from './dhcp/service';
 import type { DhcpEvent } from './dhcp/client';
@@ -58,6 +58,11 @@ export interface BootOptions {
   onReady?: (boot: BootSequence) => void;
 }
 
+/** A TFTP server as shown: its address, or the name option 66 gave (resolved later). */
+function candidateText(c: TftpCandidate): string {
+  return c.ip !== 0 ? ipToString(c.ip) : c.name;
+}
+
 export class BootSequence {
   readonly iface: NetInterface;
   readonly discovery: DiscoveryService;
@@ -74,7 +79,7 @@ export class BootSequence {
     this.hal = hal;
     this.options = options;
     const self = this;
-    this.iface = new NetInterface({ clock: hal.clock, eth: hal.eth, entropy: hal.entropy, system: hal.system });
+    this.iface = new NetInterface(hal);
     const id = options.identity;
     const config = {
       mac: hal.eth.mac(),
@@ -158,8 +163,7 @@ export class BootSequence {
   }
 
   private onPower(e: PowerEvent): void {
-    this.hal.system.log(e.lowPower ? LOG_WARN : LOG_INFO, 'boot', 'power: requested ' + e.requestedMw +
-      ' mW, allocated ' + e.allocatedMw + ' mW (' + e.source + ')' + (e.lowPower ? ', low power' : ', full power'));
+    this.hal.system.log(e.lowPower ? LOG_WARN : LOG_INFO, 'boot', powerText(e));
   }
 
   private startIp(): void {
@@ -198,13 +202,11 @@ export class BootSequence {
       this.hal.display.setLine(LINE_STATUS, 'No TFTP server');
       return;
     }
-    const first = this.tftpServers[0];
-    const text = first.ip !== 0 ? ipToString(first.ip) : first.name;
-    this.hal.display.setLine(LINE_TFTP, 'TFTP ' + text);
+    this.hal.display.setLine(LINE_TFTP, 'TFTP ' + candidateText(this.tftpServers[0]));
     let list = '';
     for (let i = 0; i < this.tftpServers.length; i++) {
       const c = this.tftpServers[i];
-      list += (i > 0 ? ', ' : '') + (c.ip !== 0 ? ipToString(c.ip) : c.name) + ' (' + c.source + ')';
+      list += (i > 0 ? ', ' : '') + candidateText(c) + ' (' + c.source + ')';
     }
     this.hal.system.log(LOG_INFO, 'boot', 'TFTP servers: ' + list);
     this.setState('ready');

@@ -43,7 +43,7 @@ function ip(text: string): number {
 }
 
 export interface LabPhoneOptions {
-  /** PoE class at classification (default 2: 7000 mW at the PD... 7 W). */
+  /** PoE class at classification (default 2: the PSE grants 7000 mW). */
   poeClass?: number;
   /** Power the phone needs for full power, mW (default 12000). */
   requiredMw?: number;

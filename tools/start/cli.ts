@@ -31,7 +31,7 @@ options:
   --quiet           only the display and the summary, no log lines
   --json            print the summary as JSON`;
 
-export function formatTime(ms: number): string {
+function formatTime(ms: number): string {
   return (ms / 1000).toFixed(3).padStart(9);
 }
 
