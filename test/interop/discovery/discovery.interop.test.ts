@@ -8,12 +8,10 @@
  *    Power Available echoing the request id scapy read from the phone's own CDP frame.
  * Both captures (every frame the phone sent and received) must be clean in tshark.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import {
-  createBridge, skipInterop, tempDir, tsharkReport, type Bridge,
-} from '../harness/index';
+import { skipInterop, tsharkReport, type Bridge, useBridge } from '../harness/index';
 import { PcapWriter } from '../../../hal/sim/pcap';
 import { SimPoweredDevice } from '../../../hal/sim/poe';
 import { DiscoveryService, type DiscoveryEvent } from '../../../firmware/discovery/agent';
@@ -55,18 +53,11 @@ configure med power pse source primary priority high value 15400
 `;
 
 describe.skipIf(skipInterop('discovery/lldpd', ['lldpd', 'lldpcli', 'tshark']))('LLDP-MED against lldpd', () => {
-  let br: Bridge | null = null;
-  const tmp = tempDir('dialtone-lldpd-');
-  beforeAll(async () => {
-    br = await createBridge({ mode: 'direct' });
-  }, 30_000);
-  afterAll(async () => {
-    await br?.close();
-    tmp.cleanup();
-  });
+  const fx = useBridge({ mode: 'direct' }, { tmpPrefix: 'dialtone-lldpd-' });
+  const tmp = fx.tmp;
 
   it('learns voice VLAN 100 and 15.4 W from lldpd, and lldpd sees a class III endpoint', async () => {
-    const b = br!;
+    const b = fx.br;
     const seg = b.lab.native;
     const conf = tmp.file('lldpd.conf');
     const sock = tmp.file('lldpd.socket');
@@ -150,18 +141,11 @@ print('sent', flush=True)
 `;
 
 describe.skipIf(skipInterop('discovery/scapy', ['tshark']) || !require_scapy())('CDP against scapy-crafted switch frames', () => {
-  let br: Bridge | null = null;
-  const tmp = tempDir('dialtone-scapy-');
-  beforeAll(async () => {
-    br = await createBridge({ mode: 'direct' });
-  }, 30_000);
-  afterAll(async () => {
-    await br?.close();
-    tmp.cleanup();
-  });
+  const fx = useBridge({ mode: 'direct' }, { tmpPrefix: 'dialtone-scapy-' });
+  const tmp = fx.tmp;
 
   it('scapy decodes the phone CDP; the phone takes VLAN 100 and 15.4 W from the crafted reply', async () => {
-    const b = br!;
+    const b = fx.br;
     const seg = b.lab.native;
     const script = tmp.file('cdp_switch.py');
     writeFileSync(script, SCAPY);

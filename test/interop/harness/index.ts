@@ -12,6 +12,8 @@ export type { TsharkReport } from '../../tshark';
 export { startDnsmasq, serveFileOnce, receiveFileOnce, exitWithin } from './servers';
 export type { DnsmasqOptions } from './servers';
 export { tempDir } from './tmp';
+export { useBridge } from './fixture';
+export type { BridgeFixture, UseBridgeOptions } from './fixture';
 export type { TempDir } from './tmp';
 export * as frames from './frames';
 export {

@@ -4,8 +4,8 @@
  * Every wait is bounded; nothing sleeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetnsLab, createBridge, type Bridge } from '../../../tools/bridge/index';
-import { skipInterop, startCapture, tsharkReport, tempDir, type TempDir, type Capture } from '../harness/index';
+import { NetnsLab } from '../../../tools/bridge/index';
+import { skipInterop, startCapture, tsharkReport, tempDir, type TempDir, type Capture, useBridge } from '../harness/index';
 import { arpRequest, mac, ip, parseArp, parseUdp, nextFrame } from '../harness/frames';
 
 const NODE_MAC = mac('02:00:5e:10:00:01');
@@ -70,26 +70,15 @@ describe.skipIf(skipInterop('bridge raw frames', ['tcpdump', 'tshark']))('bridge
 });
 
 describe.skipIf(skipInterop('bridge VLAN split', ['tshark']))('bridge: VLAN split through the simulated switch', () => {
-  let br: Bridge | null = null;
-  let tmp: TempDir;
-
-  beforeAll(async () => {
-    tmp = tempDir();
-    br = await createBridge({
-      mode: 'switch',
-      lab: { segments: [{ address: '10.77.0.1/24' }, { vlan: 100, address: '10.77.100.1/24' }] },
-    });
+  const fx = useBridge({
+    mode: 'switch',
+    lab: { segments: [{ address: '10.77.0.1/24' }, { vlan: 100, address: '10.77.100.1/24' }] },
   });
 
-  afterAll(async () => {
-    await br?.close();
-    tmp?.cleanup();
-  });
-
-  const phoneFrames = (h: (f: Uint8Array) => void): void => br!.phoneEth.onReceive(h);
+  const phoneFrames = (h: (f: Uint8Array) => void): void => fx.br.phoneEth.onReceive(h);
 
   it('a tagged ARP request on the voice VLAN is answered by that VLAN\'s namespace, tagged', async () => {
-    const b = br!;
+    const b = fx.br;
     const native = b.lab.segment(null);
     const voice = b.lab.segment(100);
     const reply = nextFrame(phoneFrames, (f) => {
@@ -107,7 +96,7 @@ describe.skipIf(skipInterop('bridge VLAN split', ['tshark']))('bridge: VLAN spli
   });
 
   it('an untagged ARP request is answered by the native namespace, untagged', async () => {
-    const b = br!;
+    const b = fx.br;
     const native = b.lab.segment(null);
     const voice = b.lab.segment(100);
     const reply = nextFrame(phoneFrames, (f) => {
@@ -124,8 +113,8 @@ describe.skipIf(skipInterop('bridge VLAN split', ['tshark']))('bridge: VLAN spli
   });
 
   it('the switch capture holds tagged and untagged frames that tshark dissects cleanly', async () => {
-    const file = tmp.file('switch.pcap');
-    br!.pcap!.writeFile(file);
+    const file = fx.tmp.file('switch.pcap');
+    fx.br.pcap!.writeFile(file);
     const r = tsharkReport(file);
     expect(r.frames).toBeGreaterThanOrEqual(4); // 2 requests + 2 replies
     expect(r.problems).toEqual([]);

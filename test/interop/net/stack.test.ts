@@ -6,15 +6,12 @@
  *   dnsmasq; tshark finds no malformed frame and no checksum error in a capture of it all.
  * Every wait has an overall bound (driver.until / exitWithin); nothing sleeps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes, createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createBridge, type Bridge } from '../../../tools/bridge/index';
 import { startPhoneStack, receiveAll, sendAll, ipOf, type PhoneStack } from '../../../tools/bridge/phone';
-import {
-  skipInterop, startCapture, tsharkReport, startDnsmasq, serveFileOnce, receiveFileOnce, exitWithin,
-  tempDir, type TempDir, type Capture,
-} from '../harness/index';
+import { skipInterop, startCapture, tsharkReport, startDnsmasq, serveFileOnce, receiveFileOnce, exitWithin, type Capture, useBridge } from '../harness/index';
 import { ipToString } from '../../../firmware/util/bytes';
 
 const PHONE = '10.77.0.2';
@@ -24,27 +21,19 @@ const MIB = 1 << 20;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(skipInterop('firmware stack vs Linux', ['ping', 'tcpdump', 'tshark', 'dnsmasq']))('firmware/net against Linux through the bridge', () => {
-  let br: Bridge | null = null;
   let phone: PhoneStack;
-  let tmp: TempDir;
   let cap: Capture;
-
-  beforeAll(async () => {
-    tmp = tempDir();
-    br = await createBridge({ mode: 'switch', lab: { segments: [{ address: `${SERVER}/24` }] } });
-    const seg = br.lab.native;
-    cap = await startCapture(br.lab, seg.netns, seg.tap, tmp.file('tap.pcap'));
-    await startDnsmasq(br.lab, seg, tmp.path, { lines: ['address=/cm.lab.test/10.77.0.5'] });
-    phone = startPhoneStack(br, { address: `${PHONE}/24`, gateway: SERVER, dnsServers: [SERVER] });
-  });
-
-  afterAll(async () => {
-    await br?.close();
-    tmp?.cleanup();
+  const fx = useBridge({ mode: 'switch', lab: { segments: [{ address: `${SERVER}/24` }] } }, {
+    setup: async (br, tmp) => {
+      const seg = br.lab.native;
+      cap = await startCapture(br.lab, seg.netns, seg.tap, tmp.file('tap.pcap'));
+      await startDnsmasq(br.lab, seg, tmp.path, { lines: ['address=/cm.lab.test/10.77.0.5'] });
+      phone = startPhoneStack(br, { address: `${PHONE}/24`, gateway: SERVER, dnsServers: [SERVER] });
+    },
   });
 
   it('answers Linux ping -c 3', async () => {
-    const r = await br!.lab.exec(br!.lab.native.netns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', PHONE], { allowFail: true, timeoutMs: 15_000 });
+    const r = await fx.br.lab.exec(fx.br.lab.native.netns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', PHONE], { allowFail: true, timeoutMs: 15_000 });
     // "3 received": every echo request got its reply (ping exits 0 only then).
     expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
     expect(r.code).toBe(0);
@@ -52,9 +41,9 @@ describe.skipIf(skipInterop('firmware stack vs Linux', ['ping', 'tcpdump', 'tsha
   });
 
   it('downloads 1 MiB from a Linux TCP server with a matching SHA-256', async () => {
-    const b = br!;
+    const b = fx.br;
     const data = randomBytes(MIB);
-    const file = tmp.file('down.bin');
+    const file = fx.tmp.file('down.bin');
     writeFileSync(file, data);
     const server = await serveFileOnce(b.lab, b.lab.native.netns, SERVER, 5001, file);
     let flow: ReturnType<typeof receiveAll> | null = null;
@@ -69,9 +58,9 @@ describe.skipIf(skipInterop('firmware stack vs Linux', ['ping', 'tcpdump', 'tsha
   });
 
   it('uploads 1 MiB to a Linux TCP server with a matching SHA-256', async () => {
-    const b = br!;
+    const b = fx.br;
     const data = new Uint8Array(randomBytes(MIB));
-    const out = tmp.file('up.bin');
+    const out = fx.tmp.file('up.bin');
     const server = await receiveFileOnce(b.lab, b.lab.native.netns, SERVER, 5002, out);
     let flow: ReturnType<typeof sendAll> | null = null;
     b.driver.inject(() => {
@@ -88,7 +77,7 @@ describe.skipIf(skipInterop('firmware stack vs Linux', ['ping', 'tcpdump', 'tsha
   });
 
   it('resolves a name from dnsmasq', async () => {
-    const b = br!;
+    const b = fx.br;
     let answer: { ip: number | null; error?: string } | null = null;
     b.driver.inject(() => phone.iface.dns.resolve('cm.lab.test', (ip, error) => {
       answer = { ip, error };
@@ -107,8 +96,8 @@ describe.skipIf(skipInterop('firmware stack vs Linux', ['ping', 'tcpdump', 'tsha
     expect(r.protocols.DNS ?? 0).toBeGreaterThanOrEqual(2);
     expect(r.problems).toEqual([]);
     // The switch's own capture (frames as the simulation saw them) must be as clean.
-    const sw = tmp.file('switch.pcap');
-    br!.pcap!.writeFile(sw);
+    const sw = fx.tmp.file('switch.pcap');
+    fx.br.pcap!.writeFile(sw);
     const r2 = tsharkReport(sw);
     expect(r2.frames).toBeGreaterThan(1000);
     expect(r2.problems).toEqual([]);
