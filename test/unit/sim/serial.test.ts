@@ -58,7 +58,8 @@ describe('SimSerial', () => {
     const out: Buffer[] = [];
     toHost.on('data', (d: Buffer) => out.push(d));
     let wakes = 0;
-    const detach = attachToStream(host, pty, () => wakes++);
+    // `post` runs stream input inside the simulation (a real-time driver's inject).
+    const detach = attachToStream(host, pty, (fn) => { wakes++; fn(); });
     const boardGot: number[] = [];
     board.onData((b) => { boardGot.push(...b); board.write(b.map((x) => x + 1)); });
     fromHost.write(Buffer.from([10, 20, 30]));
