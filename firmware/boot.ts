@@ -27,7 +27,7 @@ import type { DhcpEvent } from './dhcp/client';
 import type { Lease } from './dhcp/lease';
 import type { NetworkSettings, TftpCandidate } from './netconfig';
 import { tftpCandidates } from './netconfig';
-import { ipToString } from './util/bytes';
+import { ipToString } from '../lib/bytes';
 
 export type BootState = 'off' | 'power-vlan' | 'ip' | 'tftp' | 'ready' | 'failed';
 

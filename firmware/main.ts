@@ -19,7 +19,7 @@ import { BootSequence } from './boot';
 import type { Lease } from './dhcp/lease';
 import { defaultNetworkSettings, decodeNetworkSettings, encodeNetworkSettings } from './netconfig';
 import type { NetworkSettings } from './netconfig';
-import { describe } from './util/result';
+import { describe } from '../lib/result';
 
 /** What this board says it is (CDP Platform, DHCP option 60 "IP Phone CP-7960"). */
 export const MODEL = '7960';

@@ -19,8 +19,8 @@
  *  17 u8 n + n*u32 dns   then u8 len + domain   then u8 n + n*u32 tftpServers
  *   then u8 0 (no last lease) | u8 1 + u16 len + encodeLease bytes
  */
-import { ok, fail, Result } from './util/result';
-import { asciiBytes, bytesToAscii, ipToString, parseIp, readU32, writeU32 } from './util/bytes';
+import { ok, fail, Result } from '../lib/result';
+import { asciiBytes, bytesToAscii, ipToString, parseIp, readU32, writeU32 } from '../lib/bytes';
 import { Lease, INFINITE_LEASE, encodeLease, decodeLease } from './dhcp/lease';
 
 export const NETCONFIG_FORMAT = 1;

@@ -14,10 +14,10 @@
  */
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
-import { ok, fail } from '../firmware/util/result';
-import type { Result } from '../firmware/util/result';
-import { crc32 } from '../firmware/util/crc';
-import { viewOf } from '../firmware/util/bytes';
+import { ok, fail } from '../lib/result';
+import type { Result } from '../lib/result';
+import { crc32 } from '../lib/crc';
+import { viewOf } from '../lib/bytes';
 import type { FlashLayout } from './layout';
 import {
   BS_MAGIC, BS_RECORD_SIZE, BS_MAGIC_OFF, BS_SEQ_OFF, BS_CONFIRMED_OFF, BS_PENDING_OFF,

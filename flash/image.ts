@@ -22,9 +22,9 @@
 import type { Crypto } from '../hal/crypto';
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
-import { ok } from '../firmware/util/result';
-import type { Ok, Fail, ErrorCode } from '../firmware/util/result';
-import { viewOf, bytesEqual } from '../firmware/util/bytes';
+import { ok } from '../lib/result';
+import type { Ok, Fail, ErrorCode } from '../lib/result';
+import { viewOf, bytesEqual } from '../lib/bytes';
 import {
   IMAGE_MAGIC, IMAGE_HEADER_SIZE, IMAGE_HEADER_MAX, IH_MAGIC, IH_HDR_SIZE, IH_PROT_TLV_SIZE,
   IH_PAYLOAD_SIZE, IH_FLAGS, IH_VER_MAJOR, IH_VER_MINOR, IH_VER_REVISION, IH_VER_BUILD,

@@ -5,7 +5,7 @@
  * swap this module, or pass `keys` to the loader options).
  */
 import type { Crypto } from '../hal/crypto';
-import { fromHex } from '../firmware/util/bytes';
+import { fromHex } from '../lib/bytes';
 import { trustedKey } from './image';
 import type { TrustedKey } from './image';
 import { ED25519_PUB_SIZE } from './constants';

@@ -15,8 +15,8 @@
  * loader shows at start and `dialtone sign` prints.
  */
 import type { FlashGeometry } from '../hal/flash';
-import { ok, fail } from '../firmware/util/result';
-import type { Result } from '../firmware/util/result';
+import { ok, fail } from '../lib/result';
+import type { Result } from '../lib/result';
 import {
   LAYOUT_LOADER_BYTES, LAYOUT_BOOTSTATE_SECTORS, LAYOUT_PREFS_PAGES, LAYOUT_PREFS_PAGE_BYTES,
   LAYOUT_MIN_SLOT_SECTORS, BOARD_FLASH_SIZE, BOARD_SECTOR_SIZE, BOARD_WRITE_ALIGN,

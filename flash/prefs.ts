@@ -25,10 +25,10 @@
  */
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
-import { ok, fail } from '../firmware/util/result';
-import type { Result } from '../firmware/util/result';
-import { crc32 } from '../firmware/util/crc';
-import { viewOf, bytesEqual } from '../firmware/util/bytes';
+import { ok, fail } from '../lib/result';
+import type { Result } from '../lib/result';
+import { crc32 } from '../lib/crc';
+import { viewOf, bytesEqual } from '../lib/bytes';
 import type { FlashLayout } from './layout';
 import {
   PP_MAGIC, PP_VERSION, PP_MAGIC_OFF, PP_SEQ_OFF, PP_VERSION_OFF, PP_SECTORS_OFF, PP_CRC_OFF,

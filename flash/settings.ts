@@ -8,9 +8,9 @@
  * accepted (it refuses to download lower loads); the loader enforces its own floor from
  * the boot state (flash/bootstate.ts), which the firmware raises when it confirms an image.
  */
-import { ok, fail } from '../firmware/util/result';
-import type { Result } from '../firmware/util/result';
-import { viewOf } from '../firmware/util/bytes';
+import { ok, fail } from '../lib/result';
+import type { Result } from '../lib/result';
+import { viewOf } from '../lib/bytes';
 import type { PrefsStore } from './prefs';
 import { SETTING_FORMAT, KEY_TRUST_LIST, KEY_LAST_CONFIG, KEY_SECURITY_COUNTER, KEY_NETWORK } from './constants';
 

@@ -12,8 +12,8 @@
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
 import type { Crypto } from '../hal/crypto';
-import { ok, fail } from '../firmware/util/result';
-import type { Result } from '../firmware/util/result';
+import { ok, fail } from '../lib/result';
+import type { Result } from '../lib/result';
 import type { FlashLayout, Region } from './layout';
 import { BootStateStore, runningSlot, copyBootState } from './bootstate';
 import type { BootState } from './bootstate';

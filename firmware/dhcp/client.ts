@@ -34,8 +34,8 @@
  * After repeated NAKs the next DISCOVER waits 4, 8, ... 64 s so a broken server cannot
  * make the client flood the wire.
  */
-import { ok, fail, Result } from '../util/result';
-import { macToDeviceId } from '../util/bytes';
+import { ok, fail, Result } from '../../lib/result';
+import { macToDeviceId } from '../../lib/bytes';
 import {
   DhcpRepr, parse, emptyRepr, sameMac,
   OP_BOOTREQUEST, OP_BOOTREPLY,

@@ -15,8 +15,8 @@
  * Lists are capped at MAX_LIST entries and strings at 255 bytes; decode never throws.
  * `acquiredAtMs` is a boot-relative clock reading and is not stored.
  */
-import { ok, fail, Result } from '../util/result';
-import { asciiBytes, bytesToAscii, ipToString, readU32, writeU32 } from '../util/bytes';
+import { ok, fail, Result } from '../../lib/result';
+import { asciiBytes, bytesToAscii, ipToString, readU32, writeU32 } from '../../lib/bytes';
 
 export const LEASE_FORMAT = 1;
 export const INFINITE_LEASE = 0xffffffff;

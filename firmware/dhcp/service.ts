@@ -15,7 +15,7 @@ import { DhcpClient, DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPo
 import { DhcpRepr, bufferLen, emit, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
 import { Lease, describeLease } from './lease';
 import { NetworkSettings, staticLease } from '../netconfig';
-import { ipToString } from '../util/bytes';
+import { ipToString } from '../../lib/bytes';
 
 /** How long the address outlives a DHCPRELEASE (so the unicast RELEASE can resolve ARP and leave). */
 export const RELEASE_GRACE_MS = 2000;

@@ -33,8 +33,8 @@
  * old servers expect, RFC 1542 section 2.1). Long options are split into 255-byte pieces
  * (RFC 3396).
  */
-import { ok, fail, Result } from '../util/result';
-import { viewOf, asciiBytes, bytesToAscii, readU32 } from '../util/bytes';
+import { ok, fail, Result } from '../../lib/result';
+import { viewOf, asciiBytes, bytesToAscii, readU32 } from '../../lib/bytes';
 
 export const SERVER_PORT = 67;
 export const CLIENT_PORT = 68;

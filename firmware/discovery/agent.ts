@@ -35,8 +35,8 @@ import type { Display } from '../../hal/display';
 import { DISPLAY_LINES } from '../../hal/display';
 import type { System } from '../../hal/system';
 import { LOG_INFO, LOG_WARN } from '../../hal/system';
-import { macToDeviceId, bytesEqual, asciiBytes } from '../util/bytes';
-import { describe } from '../util/result';
+import { macToDeviceId, bytesEqual, asciiBytes } from '../../lib/bytes';
+import { describe } from '../../lib/result';
 import * as cdp from './cdp';
 import * as lldp from './lldp';
 

@@ -23,9 +23,9 @@
  * unknown TLVs) and strings are bounded by the frame. Unknown TLVs are kept raw (up to
  * MAX_OTHER) so a frame re-emits byte for byte.
  */
-import { type Result, ok, fail } from '../util/result';
-import { asciiBytes, bytesToAscii, readU16, readU32, writeU16, writeU32 } from '../util/bytes';
-import { sum16, fold, internetChecksum } from '../util/checksum';
+import { type Result, ok, fail } from '../../lib/result';
+import { asciiBytes, bytesToAscii, readU16, readU32, writeU16, writeU32 } from '../../lib/bytes';
+import { sum16, fold, internetChecksum } from '../../lib/checksum';
 import * as ethernet from '../net/wire/ethernet';
 
 export const MULTICAST_MAC = new Uint8Array([0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc]);

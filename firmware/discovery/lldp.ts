@@ -20,8 +20,8 @@
  * Deviation: duplicate chassis/port/TTL later in the PDU are kept as unknown TLVs rather
  * than refused.
  */
-import { type Result, ok, fail } from '../util/result';
-import { asciiBytes, bytesToAscii, readU16, writeU16 } from '../util/bytes';
+import { type Result, ok, fail } from '../../lib/result';
+import { asciiBytes, bytesToAscii, readU16, writeU16 } from '../../lib/bytes';
 import * as ethernet from '../net/wire/ethernet';
 
 export const MULTICAST_MAC = new Uint8Array([0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e]);

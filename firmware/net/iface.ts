@@ -40,7 +40,7 @@ import * as tcpWire from './wire/tcp';
 import { UdpSocket, type UdpHandler } from './udp';
 import { TcpSocket, type TcpEvents, type TcpHost } from './tcp';
 import { DnsResolver } from './resolver';
-import { bytesEqual, ipToString, macToString } from '../util/bytes';
+import { bytesEqual, ipToString, macToString } from '../../lib/bytes';
 
 /** RFC 5227 section 1.1 constants (ms). */
 export const PROBE_WAIT = 1000;

@@ -19,7 +19,7 @@
 import type { IpLayer } from './options';
 import type { UdpSocket, UdpHandler } from './udp';
 import * as dns from './wire/dns';
-import { parseIp } from '../util/bytes';
+import { parseIp } from '../../lib/bytes';
 
 export type ResolveCallback = (ip: number | null, error?: string) => void;
 

@@ -11,8 +11,8 @@
  * hostile count cannot make it loop or allocate), nesting is capped, duplicate keys are
  * refused, and byte strings come back as views into the input (no copy).
  */
-import { ok, fail } from '../../firmware/util/result';
-import type { Result, ErrorCode } from '../../firmware/util/result';
+import { ok, fail } from '../../lib/result';
+import type { Result, ErrorCode } from '../../lib/result';
 
 export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | CborMap;
 export interface CborMap { [key: string]: CborValue }

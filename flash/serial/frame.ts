@@ -12,7 +12,7 @@
  * FrameReader (bounded line and packet buffers, counts what it drops, never throws) and
  * FrameWriter (builds a packet in a fixed buffer and frames it).
  */
-import { crc16Xmodem } from '../../firmware/util/crc';
+import { crc16Xmodem } from '../../lib/crc';
 import { base64Decode, base64Encode, base64Length } from './base64';
 import { CborWriter } from './cbor';
 

@@ -37,7 +37,7 @@ import type { TrustedKey, ImageInfo } from '../image';
 import { beginStaging, markPending, readSlotInfo, validateSlot } from '../stage';
 import type { ImageStager } from '../stage';
 import { trustedKeys } from '../keys';
-import { bytesEqual } from '../../firmware/util/bytes';
+import { bytesEqual } from '../../lib/bytes';
 import { FrameReader, FrameWriter, SMP_OP_READ, SMP_OP_WRITE } from './frame';
 import type { SmpHeader } from './frame';
 import { cborDecode, isMap, fieldNumber, fieldBytes, fieldBool, fieldString } from './cbor';

@@ -15,7 +15,7 @@ import type { EthernetPort } from '../ethernet';
 import { ETH_MAX_FRAME } from '../ethernet';
 import type { Scheduler } from './scheduler';
 import type { Prng } from './prng';
-import { hex } from '../../firmware/util/bytes';
+import { hex } from '../../lib/bytes';
 
 /** Per-direction impairments of a cable. Probabilities are in 0..1, times in ms. */
 export interface LinkFaults {

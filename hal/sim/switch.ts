@@ -25,7 +25,7 @@
 import type { Scheduler } from './scheduler';
 import { Cable, ETH_MIN_FRAME } from './ether';
 import type { CableEnd, LinkFaults, LinkOptions, SimNic } from './ether';
-import { hex } from '../../firmware/util/bytes';
+import { hex } from '../../lib/bytes';
 
 export const ETHERTYPE_VLAN = 0x8100;
 export const DEFAULT_MAC_AGING_MS = 300_000;

@@ -11,7 +11,7 @@ import { Scheduler } from '../../hal/sim/scheduler';
 import { SimFlash } from '../../hal/sim/flash';
 import { QuickJsBoard, DEFAULT_BUDGET_BYTES } from '../../hal/target/quickjs';
 import { provisionFlash, devImage } from '../../tools/lab/provision';
-import { asciiBytes } from '../../firmware/util/bytes';
+import { asciiBytes } from '../../lib/bytes';
 
 async function bundle(entry: string, globalName: string): Promise<string> {
   const r = await buildTarget({ entry: path.join(REPO_ROOT, entry), globalName });

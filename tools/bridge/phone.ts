@@ -10,7 +10,7 @@ import type { Scheduler } from '../../hal/sim/scheduler';
 import { Prng } from '../../hal/sim/prng';
 import { simHostHal } from '../../hal/sim/host';
 import { NetInterface, type NetOptions, type TcpSocket } from '../../firmware/net/index';
-import { parseIp, ipToString } from '../../firmware/util/bytes';
+import { parseIp, ipToString } from '../../lib/bytes';
 import type { Bridge } from './rig';
 
 export interface HostNetOptions {

@@ -13,6 +13,7 @@ import { UserError, runIfMain } from '../errors';
 import { buildTarget, esbuildVersion, REPO_ROOT, type BuildMessage } from './build';
 import { formatFinding, lintBundle, type Finding } from './lint';
 import { SourceMapIndex } from './sourcemap';
+import { checkLayering } from './layering';
 
 export interface BundleSpec {
   /** Short name: firmware | bootloader. */
@@ -82,6 +83,9 @@ async function buildAll(outDir: string): Promise<number> {
   fs.mkdirSync(outDir, { recursive: true });
   const info: Record<string, BundleInfo> = {};
   let failed = false;
+  const upward = checkLayering(REPO_ROOT);
+  for (const v of upward) console.error(`${v.file}:${v.line}: ${pc.red('layering')}: '${v.specifier}': ${v.message}`);
+  if (upward.length > 0) failed = true;
   for (const b of BUNDLES) {
     const outfile = path.join(outDir, path.basename(b.out));
     const rel = path.relative(process.cwd(), outfile) || outfile;

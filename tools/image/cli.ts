@@ -10,7 +10,7 @@ import { parseKey, hostCrypto, largestImage } from './lib';
 import { readInput } from './sign';
 import { bytesSource, readImageInfo, validateImage, trustedKey, versionToString, parseHeader } from '../../flash/image';
 import { IMAGE_F_NON_BOOTABLE } from '../../flash/constants';
-import { hex } from '../../firmware/util/bytes';
+import { hex } from '../../lib/bytes';
 
 const USAGE = 'usage: dialtone image show IMAGE\n       dialtone image verify IMAGE (--key KEY | --pub PUB)';
 

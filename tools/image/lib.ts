@@ -15,7 +15,7 @@ import {
 } from '../../flash/image';
 import type { ImageVersion } from '../../flash/image';
 import { IMAGE_HEADER_SIZE, IMAGE_F_KNOWN, ED25519_PUB_SIZE } from '../../flash/constants';
-import { hex, fromHex } from '../../firmware/util/bytes';
+import { hex, fromHex } from '../../lib/bytes';
 import { UserError } from '../errors';
 
 export const hostCrypto = new HostCrypto();

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors';
 import { parseKey, signImage, parseVersion, largestImage } from './lib';
-import { hex } from '../../firmware/util/bytes';
+import { hex } from '../../lib/bytes';
 
 const USAGE = 'usage: dialtone sign --key KEY --load-id ID [--version MAJOR.MINOR.REV[+BUILD]] [--security-counter N] [--build-time SECONDS] [--flash-size BYTES] FIRMWARE -o IMAGE';
 

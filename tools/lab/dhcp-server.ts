@@ -23,7 +23,7 @@
  * not hold yet, so "unicast to yiaddr" is sent as a broadcast, which clients accept.
  */
 import * as dhcp from '../../firmware/dhcp/wire';
-import { hex, ipToString } from '../../firmware/util/bytes';
+import { hex, ipToString } from '../../lib/bytes';
 
 export interface DhcpPoolConfig {
   /** For logs ("voice", "data"). */

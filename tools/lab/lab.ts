@@ -19,7 +19,7 @@ import { SimBoard } from '../../hal/sim/board';
 import { SimFlash } from '../../hal/sim/flash';
 import type { Hal } from '../../hal/index';
 import type { LogLevel } from '../../hal/system';
-import { parseIp } from '../../firmware/util/bytes';
+import { parseIp } from '../../lib/bytes';
 import { SwitchPortAgent } from './switchport';
 import type { SwitchPortAgentOptions } from './switchport';
 import { LabDhcpServer } from './dhcp-server';

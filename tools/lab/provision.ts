@@ -16,7 +16,7 @@ import { devKey, signImage } from '../image/lib';
 import { buildTarget, REPO_ROOT } from '../build/build';
 import { defaultNetworkSettings, encodeNetworkSettings, validateNetworkSettings } from '../../firmware/netconfig';
 import type { NetworkSettings } from '../../firmware/netconfig';
-import { asciiBytes } from '../../firmware/util/bytes';
+import { asciiBytes } from '../../lib/bytes';
 import path from 'node:path';
 
 /** The load ID the lab's phones run (CDP Software Version, the image's load ID). */

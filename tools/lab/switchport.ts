@@ -25,7 +25,7 @@ import type { SimSwitch } from '../../hal/sim/switch';
 import type { SimPse } from '../../hal/sim/poe';
 import * as cdp from '../../firmware/discovery/cdp';
 import * as lldp from '../../firmware/discovery/lldp';
-import { asciiBytes, bytesEqual } from '../../firmware/util/bytes';
+import { asciiBytes, bytesEqual } from '../../lib/bytes';
 
 export interface SwitchPortAgentOptions {
   /** Speak CDP (default true) and LLDP-MED (default true). */

@@ -12,7 +12,7 @@ import { firmwareImage } from '../lab/provision';
 import { UserError, runIfMain } from '../errors';
 import { LOG_WARN, LOG_ERROR } from '../../hal/system';
 import type { LogLevel } from '../../hal/system';
-import { parseIp } from '../../firmware/util/bytes';
+import { parseIp } from '../../lib/bytes';
 
 const HELP = `usage: npm start -- [options]
 

@@ -11,8 +11,8 @@
  * A probe (RFC 5227 2.1.1) is a request with sender IP 0; an announcement (2.3) a request
  * with sender IP == target IP.
  */
-import { readU32, writeU32 } from '../../util/bytes';
-import { type Result, ok, fail } from '../../util/result';
+import { readU32, writeU32 } from '../../../lib/bytes';
+import { type Result, ok, fail } from '../../../lib/result';
 
 export const HTYPE = 0;
 export const PTYPE = 2;

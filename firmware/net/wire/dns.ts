@@ -22,8 +22,8 @@
  * Emit compresses a record name equal to the first question's name into a pointer to
  * offset 12, as every server does; other names are written in full.
  */
-import { readU16, writeU16 } from '../../util/bytes';
-import { type Result, ok, fail } from '../../util/result';
+import { readU16, writeU16 } from '../../../lib/bytes';
+import { type Result, ok, fail } from '../../../lib/result';
 
 export const ID = 0;
 export const FLAGS = 2;

@@ -13,7 +13,7 @@
  * caller's bytes (valid only as long as they are). emit pads nothing: short frames are
  * padded to ETH_MIN_FRAME by the interface (padFrame), which owns the transmit buffer.
  */
-import { type Result, ok, fail } from '../../util/result';
+import { type Result, ok, fail } from '../../../lib/result';
 import * as vlan from './vlan';
 
 export const DST = 0;

@@ -7,8 +7,8 @@
  *   4..8 rest of header: for echo, 4..6 identifier and 6..8 sequence number
  *   8..  data
  */
-import { type Result, ok, fail } from '../../util/result';
-import { internetChecksum } from '../../util/checksum';
+import { type Result, ok, fail } from '../../../lib/result';
+import { internetChecksum } from '../../../lib/checksum';
 
 export const TYPE = 0;
 export const CODE = 1;

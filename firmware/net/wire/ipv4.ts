@@ -19,9 +19,9 @@
  * which asks hosts to reassemble).
  * emit: a 20-byte header without options, checksum computed.
  */
-import { readU32 } from '../../util/bytes';
-import { type Result, ok, fail } from '../../util/result';
-import { internetChecksum } from '../../util/checksum';
+import { readU32 } from '../../../lib/bytes';
+import { type Result, ok, fail } from '../../../lib/result';
+import { internetChecksum } from '../../../lib/checksum';
 
 export const VER_IHL = 0;
 export const DSCP_ECN = 1;

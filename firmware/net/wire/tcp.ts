@@ -13,9 +13,9 @@
  * above 14 are clamped to 14 as 7323 says). An option whose length runs past the header,
  * or a length below 2, is 'malformed'. Sequence numbers are unsigned 32-bit numbers.
  */
-import { readU32, writeU32 } from '../../util/bytes';
-import { type Result, ok, fail } from '../../util/result';
-import { sum16, fold } from '../../util/checksum';
+import { readU32, writeU32 } from '../../../lib/bytes';
+import { type Result, ok, fail } from '../../../lib/result';
+import { sum16, fold } from '../../../lib/checksum';
 import { pseudoHeaderSum, PROTO_TCP } from './ipv4';
 
 export const SRC_PORT = 0;

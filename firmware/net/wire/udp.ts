@@ -10,8 +10,8 @@
  * sent as 0xffff (its one's-complement equivalent). The length field must fit the bytes
  * given; bytes after it (IP padding) are ignored.
  */
-import { type Result, ok, fail } from '../../util/result';
-import { sum16, fold } from '../../util/checksum';
+import { type Result, ok, fail } from '../../../lib/result';
+import { sum16, fold } from '../../../lib/checksum';
 import { pseudoHeaderSum, PROTO_UDP } from './ipv4';
 
 export const SRC_PORT = 0;

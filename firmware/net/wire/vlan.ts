@@ -4,7 +4,7 @@
  * VID 0xfff is reserved and is parsed as data, not refused. The tag's TPID (0x8100) and the
  * inner EtherType are handled by ethernet.ts.
  */
-import { type Result, ok, fail } from '../../util/result';
+import { type Result, ok, fail } from '../../../lib/result';
 
 export const TAG_LEN = 4;
 export const VID_MAX = 4094;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import * as cdp from '../../../firmware/discovery/cdp';
 import * as lldp from '../../../firmware/discovery/lldp';
 import { DiscoveryAgent } from '../../../firmware/discovery/agent';
-import { fromHex } from '../../../firmware/util/bytes';
+import { fromHex } from '../../../lib/bytes';
 
 const MAC = fromHex('001e4a123456')!;
 

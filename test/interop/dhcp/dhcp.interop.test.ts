@@ -15,7 +15,7 @@ import { simHostHal } from '../../../hal/sim/host';
 import { NetInterface } from '../../../firmware/net/iface';
 import { DhcpService } from '../../../firmware/dhcp/service';
 import type { DhcpEvent } from '../../../firmware/dhcp/client';
-import { parseIp, ipToString } from '../../../firmware/util/bytes';
+import { parseIp, ipToString } from '../../../lib/bytes';
 
 const VLAN = 110;
 const ip = (t: string): number => parseIp(t)!;

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createBridge, type Bridge } from '../../../tools/bridge/index';
 import { startPhoneStack, receiveAll, sendAll, ipOf, type PhoneStack } from '../../../tools/bridge/phone';
 import { skipInterop, startCapture, tsharkReport, startDnsmasq, serveFileOnce, receiveFileOnce, exitWithin, type Capture, useBridge } from '../harness/index';
-import { ipToString } from '../../../firmware/util/bytes';
+import { ipToString } from '../../../lib/bytes';
 
 const PHONE = '10.77.0.2';
 const SERVER = '10.77.0.1';

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { Lab } from '../../../tools/lab/lab';
 import type { LabOptions } from '../../../tools/lab/lab';
-import { ipToString, parseIp } from '../../../firmware/util/bytes';
+import { ipToString, parseIp } from '../../../lib/bytes';
 import { udpOf, type UdpInFrame } from '../../frames';
 
 interface Seen { inPort: number; bytes: Uint8Array; udp: UdpInFrame | null }

@@ -16,7 +16,7 @@ import { simHostHal } from '../../../hal/sim/host';
 import type { Clock } from '../../../hal/clock';
 import { NetInterface } from '../../../firmware/net/iface';
 import { LabDhcpServer, type DhcpPoolConfig, type DhcpMisbehaviour } from '../../../tools/lab/dhcp-server';
-import { parseIp } from '../../../firmware/util/bytes';
+import { parseIp } from '../../../lib/bytes';
 
 export function ip(t: string): number {
   const v = parseIp(t);

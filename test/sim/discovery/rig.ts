@@ -14,7 +14,7 @@ import { DiscoveryService } from '../../../firmware/discovery/agent';
 import type { DiscoveryConfig, DiscoveryEvent, VoiceVlanEvent, PowerEvent } from '../../../firmware/discovery/agent';
 import { SwitchPortAgent } from '../../../tools/lab/switchport';
 import type { SwitchPortAgentOptions } from '../../../tools/lab/switchport';
-import { fromHex } from '../../../firmware/util/bytes';
+import { fromHex } from '../../../lib/bytes';
 
 export const PHONE_MAC = fromHex('001e4a123456')!;
 

@@ -8,7 +8,7 @@ import { BootStateStore } from '../../../flash/bootstate';
 import { beginStaging, markPending, confirmRunning, readRunning } from '../../../flash/stage';
 import { trustedKeys } from '../../../flash/keys';
 import { makeImage } from '../../unit/flash/helpers';
-import { bytesToAscii } from '../../../firmware/util/bytes';
+import { bytesToAscii } from '../../../lib/bytes';
 import { SLOT_A } from '../../../flash/constants';
 
 // The real loader entry (flash/main.ts: default layout, the development key) on a simulated

@@ -24,7 +24,7 @@ import { SLOT_A, SLOT_B, SLOT_NONE } from '../../../flash/constants';
 import { RESET_POWER_ON, RESET_REQUESTED } from '../../../hal/system';
 import { hostCrypto } from '../../../tools/image/lib';
 import { fakeBoard, makeImage, payload, smallLayout, SMALL_GEOMETRY, SMALL_LAYOUT, devTrusted, writeSlot } from '../../unit/flash/helpers';
-import { bytesEqual } from '../../../firmware/util/bytes';
+import { bytesEqual } from '../../../lib/bytes';
 
 export const layout = smallLayout();
 const loaderOptions: LoaderOptions = { keys: devTrusted, layout: SMALL_LAYOUT };

@@ -10,7 +10,7 @@ import { Scheduler } from '../../../hal/sim/scheduler';
 import { SimBoard } from '../../../hal/sim/board';
 import { IoActivity, runWithIo } from '../../../hal/sim/io';
 import type { TlsSession } from '../../../hal/tls';
-import { asciiBytes, bytesToAscii } from '../../../firmware/util/bytes';
+import { asciiBytes, bytesToAscii } from '../../../lib/bytes';
 
 const OPENSSL = '/usr/bin/openssl';
 const dir = existsSync(OPENSSL) ? mkdtempSync(join(tmpdir(), 'dialtone-btls-')) : '';

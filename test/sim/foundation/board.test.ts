@@ -8,7 +8,7 @@ import { PcapWriter, attachPcap } from '../../../hal/sim/pcap';
 import type { Hal } from '../../../hal/index';
 import { LOG_ERROR, RESET_CRASH, RESET_POWER_ON, RESET_WATCHDOG } from '../../../hal/system';
 import { FLASH_OK } from '../../../hal/flash';
-import { asciiBytes, bytesToAscii, hex } from '../../../firmware/util/bytes';
+import { asciiBytes, bytesToAscii, hex } from '../../../lib/bytes';
 
 const PHONE_MAC = new Uint8Array([0x00, 0x1e, 0x4a, 0x12, 0x34, 0x56]);
 const PEER_MAC = new Uint8Array([0x00, 0x1e, 0x4a, 0x00, 0x00, 0x01]);

@@ -7,7 +7,7 @@ import { Scheduler } from '../../../hal/sim/scheduler';
 import { SimNic } from '../../../hal/sim/ether';
 import { SimSwitch } from '../../../hal/sim/switch';
 import { PcapWriter, attachPcap } from '../../../hal/sim/pcap';
-import { internetChecksum } from '../../../firmware/util/checksum';
+import { internetChecksum } from '../../../lib/checksum';
 
 const BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 

@@ -4,7 +4,7 @@ import { SimNic } from '../../../hal/sim/ether';
 import { simHostHal } from '../../../hal/sim/host';
 import { NetInterface } from '../../../firmware/net/iface';
 import type { NetOptions } from '../../../firmware/net/options';
-import { parseIp } from '../../../firmware/util/bytes';
+import { parseIp } from '../../../lib/bytes';
 
 export function ip(text: string): number {
   const v = parseIp(text);

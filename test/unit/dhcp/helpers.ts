@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { haveFixtures, fixture, fixtureFrames } from '../../fixtures';
 import { udpOf } from '../../frames';
-import { parseIp } from '../../../firmware/util/bytes';
+import { parseIp } from '../../../lib/bytes';
 import * as dhcp from '../../../firmware/dhcp/wire';
 
 const DHCP_FIXTURE = 'generated__dhcp_phone_opt150_synthetic.pcap';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as dhcp from '../../../firmware/dhcp/wire';
-import { asciiBytes, fromHex } from '../../../firmware/util/bytes';
+import { asciiBytes, fromHex } from '../../../lib/bytes';
 import { HAVE_FIXTURES, fixtureDhcp, fixtureDhcpPayloads, ip } from './helpers';
 
 const MAC = new Uint8Array([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);

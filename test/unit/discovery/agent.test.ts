@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { DiscoveryAgent, type DiscoveryEvent } from '../../../firmware/discovery/agent';
 import * as cdp from '../../../firmware/discovery/cdp';
 import * as lldp from '../../../firmware/discovery/lldp';
-import { fromHex } from '../../../firmware/util/bytes';
+import { fromHex } from '../../../lib/bytes';
 
 const MAC = fromHex('001e4a123456')!;
 const SW = fromHex('001b2baabb01')!;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as cdp from '../../../firmware/discovery/cdp';
-import { fromHex, hex } from '../../../firmware/util/bytes';
+import { fromHex, hex } from '../../../lib/bytes';
 import { haveFixtures, fixtureFrames } from '../../fixtures';
 import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 

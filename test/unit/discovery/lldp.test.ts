@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as lldp from '../../../firmware/discovery/lldp';
-import { asciiBytes, fromHex, hex } from '../../../firmware/util/bytes';
+import { asciiBytes, fromHex, hex } from '../../../lib/bytes';
 import { haveFixtures, fixtureFrames } from '../../fixtures';
 import { haveTshark, tempCapture, tsharkReport, tsharkFields } from '../../tshark';
 

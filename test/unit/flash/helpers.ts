@@ -10,7 +10,7 @@ import { parseKey, signImage, generateKey, hostCrypto, type LoadedKey, type Sign
 import { trustedKey, type TrustedKey } from '../../../flash/image';
 import { BootStateStore } from '../../../flash/bootstate';
 import { beginStaging } from '../../../flash/stage';
-import { asciiBytes } from '../../../firmware/util/bytes';
+import { asciiBytes } from '../../../lib/bytes';
 
 /** 256 KiB, 4 KiB sectors, 4-byte unit; small loader and prefs so slots stay roomy. */
 export const SMALL_GEOMETRY = { size: 256 * 1024, sectorSize: 4096, writeAlign: 4 };

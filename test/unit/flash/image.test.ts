@@ -10,7 +10,7 @@ import {
 import { hostCrypto, signImage } from '../../../tools/image/lib';
 import { PortableCrypto } from '../../../hal/sim/crypto-portable';
 import { devKey, otherKey, devTrusted, makeImage, payload } from './helpers';
-import { viewOf } from '../../../firmware/util/bytes';
+import { viewOf } from '../../../lib/bytes';
 
 function check(img: Uint8Array, slot = img.length + 4096): ImageResult<ImageInfo> {
   // The slot is larger than the image and erased beyond it, as on flash.

@@ -7,7 +7,7 @@ import { Settings } from '../../../flash/settings';
 import { beginStaging, stagingSlot } from '../../../flash/stage';
 import { SLOT_A, SLOT_B, SLOT_NONE, PR_MAX_KEYS } from '../../../flash/constants';
 import { smallLayout, newFlash, makeImage } from './helpers';
-import { asciiBytes } from '../../../firmware/util/bytes';
+import { asciiBytes } from '../../../lib/bytes';
 
 const layout = smallLayout();
 const sector = layout.geometry.sectorSize;

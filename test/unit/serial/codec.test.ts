@@ -12,7 +12,7 @@ import {
   FrameReader, FrameWriter, framedLength, LINE_MAX, SMP_OP_WRITE, PACKET_OVERHEAD,
 } from '../../../flash/serial/frame';
 import type { SmpHeader } from '../../../flash/serial/frame';
-import { crc16Xmodem } from '../../../firmware/util/crc';
+import { crc16Xmodem } from '../../../lib/crc';
 import { GROUP_IMAGE, IMG_UPLOAD } from '../../../flash/serial/smp';
 
 const ascii = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { HostCrypto } from '../../../hal/sim/crypto-host';
 import { PortableCrypto } from '../../../hal/sim/crypto-portable';
-import { fromHex, hex } from '../../../firmware/util/bytes';
-import { asciiBytes } from '../../../firmware/util/bytes';
+import { fromHex, hex } from '../../../lib/bytes';
+import { asciiBytes } from '../../../lib/bytes';
 import { Prng } from '../../../hal/sim/prng';
 
 const engines = [['host', new HostCrypto()], ['portable', new PortableCrypto()]] as const;

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { HostTls } from '../../../hal/sim/tls-host';
 import { IoActivity } from '../../../hal/sim/io';
 import type { TlsClientOptions } from '../../../hal/tls';
-import { asciiBytes, bytesToAscii } from '../../../firmware/util/bytes';
+import { asciiBytes, bytesToAscii } from '../../../lib/bytes';
 
 const OPENSSL = '/usr/bin/openssl';
 const haveOpenssl = existsSync(OPENSSL);
