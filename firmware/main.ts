@@ -78,7 +78,7 @@ export function main(hal: Hal): void {
       const w = store.setNetwork(encodeNetworkSettings(net));
       if (!w.ok) hal.system.log(LOG_WARN, 'main', 'lease not stored: ' + describe(w));
     },
-    onReady: function (): void {
+    onComplete: function (): void {
       if (!testBoot || layout === null || bootState === null) return;
       const c = confirmRunning(hal.flash, layout, bootState);
       hal.system.log(c.ok ? LOG_INFO : LOG_WARN, 'main', c.ok ? 'test image ' + loadId + ' confirmed' : 'confirm failed: ' + describe(c));

@@ -269,18 +269,18 @@ export class DhcpClient {
    * for the same address; otherwise INIT.
    */
   start(now: number, lastLease?: Lease | null): void {
+    this.begin(now, lastLease && lastLease.source === 'dhcp' ? lastLease.address : 0);
+  }
+
+  /** INIT-REBOOT asking for `hint` when it is not 0, else INIT. */
+  private begin(now: number, hint: number): void {
     this.clearExchange();
     this.lease = null;
     this.pending = null;
     this.consecutiveNaks = 0;
     const delay = this.startDelayMaxMs > 0 ? this.random() % (this.startDelayMaxMs + 1) : 0;
-    if (lastLease && lastLease.source === 'dhcp' && lastLease.address !== 0) {
-      this.hintIp = lastLease.address;
-      this.setState('INIT-REBOOT');
-    } else {
-      this.hintIp = 0;
-      this.setState('INIT');
-    }
+    this.hintIp = hint;
+    this.setState(hint !== 0 ? 'INIT-REBOOT' : 'INIT');
     this.nextTxAt = now + delay;
   }
 
@@ -290,8 +290,15 @@ export class DhcpClient {
    */
   restart(now: number): void {
     const l = this.currentLease();
-    if (l) this.push({ kind: 'lost', address: l.address, reason: 'changed' });
-    this.start(now, l);
+    if (l) {
+      this.push({ kind: 'lost', address: l.address, reason: 'changed' });
+      this.begin(now, l.address);
+    } else {
+      // Still asking for the stored address (INIT-REBOOT/REBOOTING): ask again, keeping it
+      // (dropping it here sent a DISCOVER right behind the INIT-REBOOT REQUEST).
+      const rebooting = this.st === 'INIT-REBOOT' || this.st === 'REBOOTING';
+      this.begin(now, rebooting ? this.hintIp : 0);
+    }
   }
 
   /** Stop; with `release` and a lease, send DHCPRELEASE first (dispatch sends it). */

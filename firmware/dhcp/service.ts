@@ -1,6 +1,7 @@
 /**
  * The glue of boot step 4: binds the sans-IO DhcpClient (client.ts) to the network
- * interface (UDP port 68, RFC 5227 probe and conflict reports) and to one HAL timer, and
+ * interface (UDP port 68, RFC 5227 probe and conflict reports) and to the clock through the
+ * one Driver (firmware/driver.ts), and
  * applies what it learns to the interface (address, mask, gateway, DNS). The static path
  * (`AddressAgent` with settings in static mode) applies the configured address instead and
  * never sends a DHCP packet. Both report through the same DhcpEvent ('bound' carries a
@@ -12,6 +13,7 @@
 import type { Clock, TimerId } from '../../hal/clock';
 import type { Entropy } from '../../hal/entropy';
 import { DhcpClient, DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPolicy } from './client';
+import { Driver } from '../driver';
 import { DhcpRepr, bufferLen, emit, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
 import { Lease, describeLease } from './lease';
 import { NetworkSettings, staticLease } from '../netconfig';
@@ -78,28 +80,24 @@ function applyEvent(iface: DhcpNetIf, e: DhcpEvent, log: ((line: string) => void
   }
 }
 
-/** The DHCP client on a live interface: one UDP socket, one timer. */
+/** The DHCP client on a live interface: one UDP socket, driven by the one Driver. */
 export class DhcpService {
   readonly client: DhcpClient;
   private readonly iface: DhcpNetIf;
   private readonly clock: Clock;
-  private readonly onEvent: ((e: DhcpEvent) => void) | null;
   private readonly logLine: ((line: string) => void) | null;
   private readonly txBuf: Uint8Array = new Uint8Array(MAX_MESSAGE_LEN);
+  private readonly driver: Driver<DhcpOutput, DhcpEvent>;
   private sock: DhcpUdpSocket | null = null;
-  private timer: TimerId | null = null;
-  private timerAt = Infinity;
   private releaseTimer: TimerId | null = null;
   private running = false;
-  private pumping = false;
   /** Address the interface's RFC 5227 probe cleared (it announces that one itself). */
   private probedOk = 0;
-  private readonly out: DhcpOutput;
 
   constructor(iface: DhcpNetIf, clock: Clock, entropy: Entropy, opts: DhcpServiceOptions) {
     this.iface = iface;
     this.clock = clock;
-    this.onEvent = opts.onEvent !== undefined ? opts.onEvent : null;
+    const onEvent = opts.onEvent !== undefined ? opts.onEvent : null;
     this.logLine = opts.log !== undefined ? opts.log : null;
     const self = this;
     const cfg: DhcpClientConfig = {
@@ -113,22 +111,27 @@ export class DhcpService {
     if (opts.selectWindowMs !== undefined) cfg.selectWindowMs = opts.selectWindowMs;
     if (opts.checkAddress !== undefined) cfg.checkAddress = opts.checkAddress;
     if (opts.probeTimeoutMs !== undefined) cfg.probeTimeoutMs = opts.probeTimeoutMs;
-    this.client = new DhcpClient(cfg);
-    this.out = {
+    const client = new DhcpClient(cfg);
+    this.client = client;
+    const out: DhcpOutput = {
       send: function (dstIp: number, msg: DhcpRepr): void { self.send(dstIp, msg); },
       probe: function (address: number): void {
         self.log('dhcp: probing ' + ipToString(address));
         iface.probeAddress(address, function (conflict: boolean): void {
           self.probedOk = conflict ? 0 : address;
-          self.client.probeResult(address, conflict, self.clock.now());
-          self.pump();
+          client.probeResult(address, conflict, self.clock.now());
+          self.driver.kick();
         });
       },
     };
+    this.driver = new Driver(clock, client, out, function (e: DhcpEvent): void {
+      applyEvent(iface, e, self.logLine, self.probedOk);
+      if (onEvent !== null) onEvent(e);
+    });
     iface.onConflict(function (address: number): void {
       if (!self.running) return;
-      self.client.conflict(address, self.clock.now());
-      self.pump();
+      client.conflict(address, self.clock.now());
+      self.driver.kick();
     });
   }
 
@@ -140,7 +143,7 @@ export class DhcpService {
       const s = this.iface.udpOpen(CLIENT_PORT, function (data: Uint8Array, srcIp: number, srcPort: number): void {
         if (srcPort !== SERVER_PORT) return;
         self.client.process(data, srcIp, self.clock.now());
-        self.pump();
+        self.driver.kick();
       });
       if (s === null) {
         this.log('dhcp: UDP port 68 unavailable');
@@ -150,7 +153,7 @@ export class DhcpService {
       this.running = true;
     }
     this.client.start(this.clock.now(), lastLease);
-    this.pump();
+    this.driver.start();
     return true;
   }
 
@@ -158,18 +161,16 @@ export class DhcpService {
   restart(): void {
     if (!this.running) return;
     this.client.restart(this.clock.now());
-    this.pump();
+    this.driver.kick();
   }
 
   /** Stop; with `release`, DHCPRELEASE first. Closes port 68 and clears the address. */
   stop(release?: boolean): void {
     if (!this.running) return;
     this.client.stop(this.clock.now(), release);
-    this.pump();
+    this.driver.kick();
+    this.driver.stop();
     this.running = false;
-    if (this.timer !== null) this.clock.clearTimer(this.timer);
-    this.timer = null;
-    this.timerAt = Infinity;
     if (this.sock !== null) this.sock.close();
     this.sock = null;
     if (release) {
@@ -197,45 +198,6 @@ export class DhcpService {
     if (n > this.txBuf.length) return;
     emit(msg, this.txBuf, 0);
     this.sock.sendTo(dstIp, SERVER_PORT, this.txBuf.subarray(0, n));
-  }
-
-  /** Apply events, run what is due, re-arm the one timer. Re-entrancy safe. */
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    for (let guard = 0; guard < 32; guard++) {
-      this.drain();
-      const now = this.clock.now();
-      if (this.client.pollAt() > now) break;
-      this.client.dispatch(now, this.out);
-    }
-    this.drain();
-    this.pumping = false;
-    this.arm();
-  }
-
-  private arm(): void {
-    const at = this.running ? this.client.pollAt() : Infinity;
-    if (at === this.timerAt && this.timer !== null) return;
-    if (this.timer !== null) this.clock.clearTimer(this.timer);
-    this.timer = null;
-    this.timerAt = at;
-    if (at === Infinity) return;
-    const self = this;
-    let delay = at - this.clock.now();
-    if (delay < 0) delay = 0;
-    this.timer = this.clock.setTimer(delay, function (): void {
-      self.timer = null;
-      self.timerAt = Infinity;
-      self.pump();
-    });
-  }
-
-  private drain(): void {
-    for (let e = this.client.poll(); e !== null; e = this.client.poll()) {
-      applyEvent(this.iface, e, this.logLine, this.probedOk);
-      if (this.onEvent !== null) this.onEvent(e);
-    }
   }
 }
 

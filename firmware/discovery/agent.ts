@@ -30,7 +30,8 @@
  * counted in stats.powerStale and ignored. Units: mW, ms, seconds on the wire for TTLs.
  */
 import type { PoweredDevice } from '../../hal/poe';
-import type { Clock, TimerId } from '../../hal/clock';
+import type { Clock } from '../../hal/clock';
+import { Driver } from '../driver';
 import type { Display } from '../../hal/display';
 import { DISPLAY_LINES } from '../../hal/display';
 import type { System } from '../../hal/system';
@@ -216,7 +217,7 @@ export class DiscoveryAgent {
     if (!config.poe) throw new TypeError('DiscoveryAgent: poe is required');
     const admin = config.adminVlan;
     if (admin !== undefined && admin !== 0 && !(admin >= 1 && admin <= 4094)) {
-      throw new RangeError('DiscoveryAgent: adminVlan ' + admin + ' not in 1..4094');
+      throw new TypeError('DiscoveryAgent: adminVlan ' + admin + ' not in 1..4094');
     }
     this.cfg = config;
     this.timing = config.timing === undefined ? DEFAULT_TIMING : config.timing;
@@ -292,7 +293,7 @@ export class DiscoveryAgent {
 
   /** Ask for a different figure (a feature switched on): new request id, advertise now. */
   setRequestMw(mw: number, now: number): void {
-    if (!(mw >= 0 && mw <= 0xffffffff)) throw new RangeError('DiscoveryAgent.setRequestMw: ' + mw);
+    if (!(mw >= 0 && mw <= 0xffffffff)) throw new TypeError('DiscoveryAgent.setRequestMw: ' + mw);
     if (mw === this.requestMw) return;
     this.requestMw = mw;
     this.bumpRequestId();
@@ -578,24 +579,16 @@ export class DiscoveryAgent {
 
   /** The LLDP-MED PDU the phone advertises now (7971-style, reference section 2). */
   lldpRepr(): lldp.Repr {
-    const ip = this.address();
     const idText = macToDeviceId(this.cfg.mac);
     const inv: lldp.InventoryItem[] = [{ subtype: lldp.MED_SOFTWARE_REVISION, text: this.cfg.loadId.substring(0, 32) },
       { subtype: lldp.MED_MANUFACTURER, text: 'Cisco Systems, Inc.' }];
     if (this.cfg.model !== undefined) inv.push({ subtype: lldp.MED_MODEL, text: this.cfg.model.substring(0, 32) });
-    let chassis: Uint8Array;
-    if (ip !== 0) {
-      chassis = new Uint8Array(5);
-      chassis[0] = 1; // IANA address family IPv4
-      chassis[1] = ip >>> 24;
-      chassis[2] = (ip >>> 16) & 255;
-      chassis[3] = (ip >>> 8) & 255;
-      chassis[4] = ip & 255;
-    } else {
-      chassis = this.cfg.mac.slice(0, 6);
-    }
+    // The chassis ID stays the MAC for the life of the boot: switching it to the address
+    // after DHCP made lldpd list the phone twice until the old entry's TTL ran out.
+    const chassis = new Uint8Array(6);
+    chassis.set(this.cfg.mac.subarray(0, 6));
     return {
-      chassisIdSubtype: ip !== 0 ? lldp.CHASSIS_NETWORK_ADDRESS : lldp.CHASSIS_MAC,
+      chassisIdSubtype: lldp.CHASSIS_MAC,
       chassisId: chassis,
       portIdSubtype: lldp.PORT_LOCAL,
       portId: asciiBytes(idText + ':P1'),
@@ -646,106 +639,76 @@ export interface DiscoveryServiceDeps {
   send: (frame: Uint8Array) => void;
   system?: System;
   /**
-   * When given, the service writes its step to `statusLine` (0 by default) and "Low power"
-   * to `powerLine` (the last line by default).
+   * When given, the service writes its step to `statusLine` (0 by default; null: not at
+   * all, the boot pipeline owns the status line) and "Low power" to `powerLine` (the last
+   * line by default).
    */
   display?: Display;
-  statusLine?: number;
+  statusLine?: number | null;
   powerLine?: number;
 }
 
 /**
- * DiscoveryAgent on hal.clock: one timer at pollAt(), frames in through handleFrame (wire
- * it to the interface's onFrame), events out to the listener, the log (tag "discovery")
- * and the display ("Configuring VLAN", "Low power", ...).
+ * DiscoveryAgent on hal.clock through the one Driver (firmware/driver.ts): frames in
+ * through handleFrame (wire it to the interface's onFrame), events out to the listener, the
+ * log (tag "discovery") and the display ("Configuring VLAN", "Low power", ...).
  */
 export class DiscoveryService {
   readonly agent: DiscoveryAgent;
   private readonly deps: DiscoveryServiceDeps;
   private readonly listener: DiscoveryListener;
-  private timer: TimerId = -1;
-  private timerAt = Infinity;
+  private readonly driver: Driver<(frame: Uint8Array) => void, DiscoveryEvent>;
 
   constructor(config: DiscoveryConfig, deps: DiscoveryServiceDeps, listener?: DiscoveryListener) {
     const sys = deps.system;
     const cfg: DiscoveryConfig = Object.assign({}, config);
     if (cfg.log === undefined && sys !== undefined) {
-      cfg.log = (level: number, message: string) => sys.log(level, 'discovery', message);
+      cfg.log = function (level: number, message: string): void { sys.log(level, 'discovery', message); };
     }
     this.agent = new DiscoveryAgent(cfg);
     this.deps = deps;
     this.listener = listener === undefined ? {} : listener;
+    const self = this;
+    this.driver = new Driver(deps.clock, this.agent, deps.send, function (e: DiscoveryEvent): void { self.onEvent(e); });
   }
 
   start(): void {
     this.showStatus('Configuring VLAN');
     this.agent.start(this.deps.clock.now());
-    this.drain();
-    this.reschedule();
+    this.driver.start();
   }
 
   stop(): void {
     this.agent.stop(this.deps.clock.now());
-    this.cancel();
+    this.driver.stop();
   }
 
   /** Offer a received frame; true when it was CDP/LLDP (consumed). */
   handleFrame(frame: Uint8Array): boolean {
     const taken = this.agent.process(frame, this.deps.clock.now());
-    if (taken) {
-      this.drain();
-      this.reschedule();
-    }
+    if (taken) this.driver.kick();
     return taken;
   }
 
   setRequestMw(mw: number): void {
     this.agent.setRequestMw(mw, this.deps.clock.now());
-    this.reschedule();
+    this.driver.kick();
   }
 
-  private tick(): void {
-    this.timer = -1;
-    this.timerAt = Infinity;
-    this.agent.dispatch(this.deps.clock.now(), this.deps.send);
-    this.drain();
-    this.reschedule();
-  }
-
-  private cancel(): void {
-    if (this.timer !== -1) this.deps.clock.clearTimer(this.timer);
-    this.timer = -1;
-    this.timerAt = Infinity;
-  }
-
-  private reschedule(): void {
-    const at = this.agent.pollAt();
-    if (at === this.timerAt) return;
-    this.cancel();
-    if (at === Infinity) return;
-    const now = this.deps.clock.now();
-    this.timerAt = at;
-    this.timer = this.deps.clock.setTimer(at > now ? at - now : 0, () => this.tick());
-  }
-
-  private drain(): void {
-    let e = this.agent.poll();
-    while (e !== null) {
-      if (e.kind === 'voiceVlan') {
-        this.showStatus(e.vlan === 0 ? 'VLAN: none (untagged)' : 'Voice VLAN ' + e.vlan);
-        if (this.listener.voiceVlan !== undefined) this.listener.voiceVlan(e);
-      } else if (e.kind === 'power') {
-        this.showPower(e.lowPower ? 'Low power' : '');
-        if (this.listener.power !== undefined) this.listener.power(e);
-      } else {
-        if (this.listener.trust !== undefined) this.listener.trust(e);
-      }
-      e = this.agent.poll();
+  private onEvent(e: DiscoveryEvent): void {
+    if (e.kind === 'voiceVlan') {
+      this.showStatus(e.vlan === 0 ? 'VLAN: none (untagged)' : 'Voice VLAN ' + e.vlan);
+      if (this.listener.voiceVlan !== undefined) this.listener.voiceVlan(e);
+    } else if (e.kind === 'power') {
+      this.showPower(e.lowPower ? 'Low power' : '');
+      if (this.listener.power !== undefined) this.listener.power(e);
+    } else if (this.listener.trust !== undefined) {
+      this.listener.trust(e);
     }
   }
 
-  private show(line: number | undefined, text: string): void {
-    if (this.deps.display !== undefined && line !== undefined) this.deps.display.setLine(line, text);
+  private show(line: number | null | undefined, text: string): void {
+    if (this.deps.display !== undefined && line !== undefined && line !== null) this.deps.display.setLine(line, text);
   }
 
   private showStatus(text: string): void {

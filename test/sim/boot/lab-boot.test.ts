@@ -7,6 +7,8 @@ import { Lab } from '../../../tools/lab/lab';
 import type { LabOptions } from '../../../tools/lab/lab';
 import { ipToString, parseIp } from '../../../lib/bytes';
 import { udpOf, type UdpInFrame } from '../../frames';
+import * as dhcpWire from '../../../firmware/dhcp/wire';
+import * as lldp from '../../../firmware/discovery/lldp';
 
 interface Seen { inPort: number; bytes: Uint8Array; udp: UdpInFrame | null }
 
@@ -27,6 +29,14 @@ function boot(options: LabOptions, limitMs = 300_000): { lab: Lab; frames: Seen[
 /** DHCP client-to-server datagrams the phone on `port` sent. */
 function dhcpFrom(frames: Seen[], port: number): UdpInFrame[] {
   return frames.filter((f) => f.inPort === port && f.udp !== null && f.udp.dstPort === 67).map((f) => f.udp!);
+}
+
+/** DHCP message types the phone on `port` sent, in order. */
+function dhcpTypes(frames: Seen[], port: number): number[] {
+  return dhcpFrom(frames, port).map((u) => {
+    const m = dhcpWire.parse(u.payload);
+    return m.ok ? m.value.messageType : -1;
+  });
 }
 
 function bootLog(lab: Lab, re: RegExp): string[] {
@@ -128,5 +138,49 @@ describe('lab boot', () => {
     const c = boot({ seed: 12, pcap: true }).lab.pcap!.toBytes();
     expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
     expect(Buffer.compare(Buffer.from(a), Buffer.from(c))).not.toBe(0);
+  });
+
+  it('with the admin VLAN set, sends one DISCOVER (link-up does not start DHCP twice)', () => {
+    const { lab, frames, ready } = boot({ seed: 21, phone: { settings: { adminVlan: 100 } } });
+    expect(ready).toBe(true);
+    const types = dhcpTypes(frames, lab.phones[0].port);
+    expect(types.filter((t) => t === dhcpWire.DHCPDISCOVER)).toHaveLength(1);
+    expect(types.slice(0, 2)).toEqual([dhcpWire.DHCPDISCOVER, dhcpWire.DHCPREQUEST]);
+    expect(bootLog(lab, /^voice VLAN 100 \(admin/).length).toBe(1);
+  });
+
+  it('with the admin VLAN and a stored lease, asks for it by INIT-REBOOT and sends no DISCOVER', () => {
+    const { lab, frames, ready } = boot({ seed: 22, phone: { settings: { adminVlan: 100 } } });
+    expect(ready).toBe(true);
+    const first = lab.phones[0].board.display.lines[1];
+    const before = frames.length;
+    lab.phones[0].board.reset('requested');
+    lab.sched.runFor(60_000);
+    const after = frames.slice(before);
+    const types = dhcpTypes(after, lab.phones[0].port);
+    expect(types.length).toBeGreaterThan(0);
+    expect(types).not.toContain(dhcpWire.DHCPDISCOVER);
+    const req = dhcpWire.parse(dhcpFrom(after, lab.phones[0].port)[0].payload);
+    expect(req.ok && req.value.messageType === dhcpWire.DHCPREQUEST && req.value.requestedIp !== null && req.value.serverId === null).toBe(true);
+    expect(lab.phones[0].board.display.lines[1]).toBe(first);
+  });
+
+  it('keeps one LLDP chassis ID (its MAC) before and after it has an address', () => {
+    const { lab, frames, ready } = boot({ seed: 23 });
+    expect(ready).toBe(true);
+    lab.sched.runFor(120_000);
+    const port = lab.phones[0].port;
+    const ids = new Set<string>();
+    let n = 0;
+    for (const f of frames) {
+      if (f.inPort !== port || !lldp.isLldpFrame(f.bytes)) continue;
+      const r = lldp.parseFrame(f.bytes);
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      n++;
+      ids.add(`${r.value.repr.chassisIdSubtype}:${Buffer.from(r.value.repr.chassisId).toString('hex')}`);
+    }
+    expect(n).toBeGreaterThan(3);
+    expect([...ids]).toEqual([`${lldp.CHASSIS_MAC}:${Buffer.from(lab.phones[0].board.nic.mac()).toString('hex')}`]);
   });
 });

@@ -430,6 +430,18 @@ describe('DhcpClient: INIT-REBOOT', () => {
     expect(d.msg.requestedIp).toBe(ip('10.0.0.77'));
   });
 
+  it('restart() while REBOOTING keeps asking for the stored address: no DISCOVER behind the REQUEST', () => {
+    const h = harness();
+    h.start(lastLease());
+    expect(h.c.state()).toBe('REBOOTING');
+    h.c.restart(h.now);
+    h.advance(h.now);
+    expect(h.sent.some((s) => s.msg.messageType === dhcp.DHCPDISCOVER)).toBe(false);
+    expect(h.last().msg.messageType).toBe(dhcp.DHCPREQUEST);
+    expect(h.last().msg.requestedIp).toBe(ip('10.0.0.77'));
+    expect(h.c.state()).toBe('REBOOTING');
+  });
+
   it('restart() while bound (VLAN changed) re-runs INIT-REBOOT with the lease', () => {
     const h = harness();
     h.bindNow();

@@ -92,7 +92,7 @@ describe('DiscoveryAgent', () => {
   });
 
   it('rejects a bad admin VLAN and a short MAC at construction', () => {
-    expect(() => new DiscoveryAgent({ mac: MAC, loadId: 'L', platform: 'P', poe: poe(1, 1), adminVlan: 4095 })).toThrow(RangeError);
+    expect(() => new DiscoveryAgent({ mac: MAC, loadId: 'L', platform: 'P', poe: poe(1, 1), adminVlan: 4095 })).toThrow(TypeError);
     expect(() => new DiscoveryAgent({ mac: new Uint8Array(5), loadId: 'L', platform: 'P', poe: poe(1, 1) })).toThrow(TypeError);
   });
 });
