@@ -124,7 +124,7 @@ interface ScanResult {
   torn: boolean;
 }
 
-/** The store. Construct, mount(), then get/set/delete. Methods never throw on flash content. */
+/** The store. Construct, mount(), then get/set/remove (not `delete`: a reserved word is not a method name on Espruino). Methods never throw on flash content. */
 export class PrefsStore {
   private readonly flash: NorFlash;
   private readonly base: number;
@@ -483,7 +483,7 @@ export class PrefsStore {
   }
 
   /** Remove `key` (a no-op when absent). */
-  delete(key: string): Result<boolean> {
+  remove(key: string): Result<boolean> {
     return this.put(key, null);
   }
 

@@ -45,7 +45,7 @@ export class Settings {
     return this.store.get(KEY_TRUST_LIST);
   }
   setTrustList(bytes: Uint8Array | null): Result<boolean> {
-    if (bytes === null) return this.store.delete(KEY_TRUST_LIST);
+    if (bytes === null) return this.store.remove(KEY_TRUST_LIST);
     return this.store.set(KEY_TRUST_LIST, bytes);
   }
 

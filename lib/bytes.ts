@@ -114,10 +114,14 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A copy that owns its bytes (Uint8Array#slice exists on every target engine). */
-export function copyBytes(src: Uint8Array): Uint8Array {
-  const out = new Uint8Array(src.length);
-  out.set(src);
+/**
+ * A copy that owns its bytes, of all of `src` or of `src[start..end)`. Never `src.slice()`:
+ * Espruino's typed-array slice returns a plain Array (the target lib has no such member).
+ */
+export function copyBytes(src: Uint8Array, start?: number, end?: number): Uint8Array {
+  const from = start === undefined ? src : src.subarray(start, end === undefined ? src.length : end);
+  const out = new Uint8Array(from.length);
+  out.set(from);
   return out;
 }
 

@@ -6,7 +6,7 @@
  * - `parse(bytes)` never throws and never reads out of bounds. It returns the typed
  *   `DhcpRepr` or a typed error (`truncated`, `malformed`, `unsupported`).
  * - `emit(repr, buf, offset)` writes `bufferLen(repr)` bytes and returns that length.
- *   A buffer that is too small is a programmer error (RangeError).
+ *   A buffer that is too small is a programmer error (TypeError).
  *
  * Layout (RFC 2131 section 2, figure 1): a 236-byte BOOTP header, the magic cookie
  * 99.130.83.99, then options as TLVs (pad 0 and end 255 are single bytes).
@@ -475,7 +475,7 @@ function putText(buf: Uint8Array, at: number, max: number, text: string): void {
 export function emit(r: DhcpRepr, buf: Uint8Array, offset: number): number {
   const total = bufferLen(r);
   if (offset < 0 || offset + total > buf.length) {
-    throw new RangeError('dhcp.emit: need ' + total + ' bytes at offset ' + offset + ', buffer has ' + buf.length);
+    throw new TypeError('dhcp.emit: need ' + total + ' bytes at offset ' + offset + ', buffer has ' + buf.length);
   }
   if (r.chaddr.length !== 6) throw new TypeError('dhcp.emit: chaddr must be 6 bytes');
   const out = buf.subarray(offset, offset + total);

@@ -24,7 +24,7 @@
  * MAX_OTHER) so a frame re-emits byte for byte.
  */
 import { type Result, ok, fail } from '../../lib/result';
-import { asciiBytes, bytesToAscii, readU16, readU32, writeU16, writeU32 } from '../../lib/bytes';
+import { asciiBytes, bytesToAscii, copyBytes, readU16, readU32, writeU16, writeU32 } from '../../lib/bytes';
 import { sum16, fold, internetChecksum } from '../../lib/checksum';
 import * as ethernet from '../net/wire/ethernet';
 
@@ -281,7 +281,7 @@ export function parse(pdu: Uint8Array): Result<Repr> {
         break;
       case TLV_VOIP_VLAN_QUERY:
         if (vlen < 1 || vlen > 8) return badLen('VoIP VLAN query', vlen);
-        repr.voipVlanQuery = pdu.slice(v, end);
+        repr.voipVlanQuery = copyBytes(pdu, v, end);
         break;
       case TLV_POWER:
         if (vlen !== 2) return badLen('power', vlen);
@@ -320,7 +320,7 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       default: {
         if (repr.others === undefined) repr.others = [];
         if (repr.others.length >= MAX_OTHER) return fail('too-large', 'more than ' + MAX_OTHER + ' unknown CDP TLVs');
-        repr.others.push({ type: type, value: pdu.slice(v, end) });
+        repr.others.push({ type: type, value: copyBytes(pdu, v, end) });
       }
     }
     at = end;
@@ -427,21 +427,21 @@ export function bufferLen(repr: Repr): number {
 function checkRepr(repr: Repr): void {
   const p = repr.powerRequested;
   if (p !== undefined && (p.levelsMw.length < 1 || p.levelsMw.length > MAX_POWER_LEVELS)) {
-    throw new RangeError('cdp.emit: powerRequested needs 1..' + MAX_POWER_LEVELS + ' levels');
+    throw new TypeError('cdp.emit: powerRequested needs 1..' + MAX_POWER_LEVELS + ' levels');
   }
   const q = repr.voipVlanQuery;
-  if (q !== undefined && (q.length < 1 || q.length > 8)) throw new RangeError('cdp.emit: voipVlanQuery needs 1..8 bytes');
+  if (q !== undefined && (q.length < 1 || q.length > 8)) throw new TypeError('cdp.emit: voipVlanQuery needs 1..8 bytes');
 }
 
 /**
- * Write the PDU (checksum filled in) at buf[offset..]; returns its length. Throws RangeError
+ * Write the PDU (checksum filled in) at buf[offset..]; returns its length. Throws TypeError
  * when the buffer is too small or a TLV cannot be represented (programmer errors).
  */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   checkRepr(repr);
   const len = bufferLen(repr);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('cdp.emit: buffer too small');
-  if (len > 0xffff) throw new RangeError('cdp.emit: PDU longer than 65535 bytes');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('cdp.emit: buffer too small');
+  if (len > 0xffff) throw new TypeError('cdp.emit: PDU longer than 65535 bytes');
   buf[offset + PDU_VERSION] = repr.version & 255;
   buf[offset + PDU_TTL] = repr.ttl & 255;
   writeU16(buf, offset + PDU_CHECKSUM, 0);
@@ -502,7 +502,7 @@ export function parseFrame(frame: Uint8Array): Result<Frame> {
   if (length > payload.length) return fail('truncated', '802.3 length ' + length + ' beyond the frame');
   const r = parse(payload.subarray(LLC_SNAP_LEN, length));
   if (!r.ok) return r;
-  return ok({ src: e.value.src.slice(0, 6), repr: r.value });
+  return ok({ src: copyBytes(e.value.src, 0, 6), repr: r.value });
 }
 
 /** Length of the frame emitFrame writes (padding included). */
@@ -514,9 +514,9 @@ export function frameLen(repr: Repr): number {
 /** Write a whole untagged CDP frame from `src`; returns the frame length (padded to 60). */
 export function emitFrame(repr: Repr, src: Uint8Array, buf: Uint8Array, offset: number): number {
   const total = frameLen(repr);
-  if (offset < 0 || offset + total > buf.length) throw new RangeError('cdp.emitFrame: buffer too small');
+  if (offset < 0 || offset + total > buf.length) throw new TypeError('cdp.emitFrame: buffer too small');
   const pduLen = bufferLen(repr);
-  if (LLC_SNAP_LEN + pduLen > 1500) throw new RangeError('cdp.emitFrame: PDU does not fit one frame');
+  if (LLC_SNAP_LEN + pduLen > 1500) throw new TypeError('cdp.emitFrame: PDU does not fit one frame');
   ethernet.emitHeader({ dst: MULTICAST_MAC, src: src, ethertype: LLC_SNAP_LEN + pduLen, tag: null }, buf, offset);
   buf[offset + LLC] = 0xaa;
   buf[offset + LLC + 1] = 0xaa;

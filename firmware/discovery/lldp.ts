@@ -21,7 +21,7 @@
  * than refused.
  */
 import { type Result, ok, fail } from '../../lib/result';
-import { asciiBytes, bytesToAscii, readU16, writeU16 } from '../../lib/bytes';
+import { asciiBytes, bytesToAscii, copyBytes, readU16, writeU16 } from '../../lib/bytes';
 import * as ethernet from '../net/wire/ethernet';
 
 export const MULTICAST_MAC = new Uint8Array([0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e]);
@@ -206,11 +206,11 @@ export function parse(pdu: Uint8Array): Result<Repr> {
     if (index === 0) {
       if (len < 2 || len > 256) return bad('chassis id', len);
       repr.chassisIdSubtype = pdu[v];
-      repr.chassisId = pdu.slice(v + 1, end);
+      repr.chassisId = copyBytes(pdu, v + 1, end);
     } else if (index === 1) {
       if (len < 2 || len > 256) return bad('port id', len);
       repr.portIdSubtype = pdu[v];
-      repr.portId = pdu.slice(v + 1, end);
+      repr.portId = copyBytes(pdu, v + 1, end);
     } else if (index === 2) {
       if (len !== 2) return bad('TTL', len);
       repr.ttl = readU16(pdu, v);
@@ -239,11 +239,11 @@ export function parse(pdu: Uint8Array): Result<Repr> {
       }
       repr.dot3Power = p;
       // Keep the full bytes too, so the frame re-emits unchanged.
-      const r = pushOther(repr, type, pdu.slice(v, end));
+      const r = pushOther(repr, type, copyBytes(pdu, v, end));
       if (r !== null) return r;
     } else {
       if (type === TLV_ORG && len < 4) return bad('organisation TLV', len);
-      const r = pushOther(repr, type, pdu.slice(v, end));
+      const r = pushOther(repr, type, copyBytes(pdu, v, end));
       if (r !== null) return r;
     }
     index++;
@@ -297,11 +297,11 @@ function parseMed(pdu: Uint8Array, subtype: number, v: number, end: number, repr
     repr.inventory.push({ subtype: subtype, text: bytesToAscii(pdu, v, end) });
     return null;
   }
-  return pushOther(repr, TLV_ORG, pdu.slice(v - 4, end));
+  return pushOther(repr, TLV_ORG, copyBytes(pdu, v - 4, end));
 }
 
 function tlvLen(valueLen: number): number {
-  if (valueLen > MAX_TLV_VALUE) throw new RangeError('lldp.emit: TLV value of ' + valueLen + ' bytes');
+  if (valueLen > MAX_TLV_VALUE) throw new TypeError('lldp.emit: TLV value of ' + valueLen + ' bytes');
   return TLV_HEADER_LEN + valueLen;
 }
 
@@ -341,13 +341,13 @@ function tia(buf: Uint8Array, at: number, subtype: number, dataLen: number): num
  * Write the LLDPDU at buf[offset..]; returns its length. Order: chassis, port, TTL, port
  * description, system name, system description, capabilities, other TLVs below 127, then
  * MED capabilities, network policies, extended power, inventory, other organisation TLVs,
- * End. Throws RangeError when the buffer is too small or a value does not fit.
+ * End. Throws TypeError when the buffer is too small or a value does not fit.
  */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   const len = bufferLen(repr);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('lldp.emit: buffer too small');
-  if (repr.chassisId.length < 1 || repr.chassisId.length > 255) throw new RangeError('lldp.emit: chassis id of 1..255 bytes');
-  if (repr.portId.length < 1 || repr.portId.length > 255) throw new RangeError('lldp.emit: port id of 1..255 bytes');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('lldp.emit: buffer too small');
+  if (repr.chassisId.length < 1 || repr.chassisId.length > 255) throw new TypeError('lldp.emit: chassis id of 1..255 bytes');
+  if (repr.portId.length < 1 || repr.portId.length > 255) throw new TypeError('lldp.emit: port id of 1..255 bytes');
   let at = offset;
   let v = header(buf, at, TLV_CHASSIS_ID, 1 + repr.chassisId.length);
   buf[v] = repr.chassisIdSubtype;
@@ -450,7 +450,7 @@ export function parseFrame(frame: Uint8Array): Result<Frame> {
   if (!e.ok) return e;
   const r = parse(e.value.payload);
   if (!r.ok) return r;
-  return ok({ src: e.value.src.slice(0, 6), repr: r.value });
+  return ok({ src: copyBytes(e.value.src, 0, 6), repr: r.value });
 }
 
 export function frameLen(repr: Repr): number {
@@ -461,7 +461,7 @@ export function frameLen(repr: Repr): number {
 /** Write a whole untagged LLDP frame from `src`; returns its length (padded to 60). */
 export function emitFrame(repr: Repr, src: Uint8Array, buf: Uint8Array, offset: number): number {
   const total = frameLen(repr);
-  if (offset < 0 || offset + total > buf.length) throw new RangeError('lldp.emitFrame: buffer too small');
+  if (offset < 0 || offset + total > buf.length) throw new TypeError('lldp.emitFrame: buffer too small');
   const h = ethernet.emitHeader({ dst: MULTICAST_MAC, src: src, ethertype: ETHERTYPE, tag: null }, buf, offset);
   const n = emit(repr, buf, offset + h);
   return ethernet.padFrame(buf, offset, h + n);

@@ -40,7 +40,7 @@ import * as tcpWire from './wire/tcp';
 import { UdpSocket, type UdpHandler } from './udp';
 import { TcpSocket, type TcpEvents, type TcpHost } from './tcp';
 import { DnsResolver } from './resolver';
-import { bytesEqual, ipToString, macToString } from '../../lib/bytes';
+import { bytesEqual, copyBytes, ipToString, macToString } from '../../lib/bytes';
 
 /** RFC 5227 section 1.1 constants (ms). */
 export const PROBE_WAIT = 1000;
@@ -154,7 +154,7 @@ export class NetInterface implements IpLayer {
     this.system = hal.system;
     this.config = resolveOptions(options);
     this.counters = newCounters();
-    this.mac = hal.eth.mac().slice(0, 6);
+    this.mac = copyBytes(hal.eth.mac(), 0, 6);
     this.ident = this.entropy.u32() & 0xffff;
     this.tcpHost = {
       ip: this,
@@ -169,7 +169,7 @@ export class NetInterface implements IpLayer {
 
   /** Tag every frame with `vid` (0 = untagged) and priority `pcp`; accept that VID or untagged. */
   setVlan(vid: number, pcp: number): void {
-    if (vid < 0 || vid > vlan.VID_MAX || pcp < 0 || pcp > 7) throw new RangeError('setVlan: vid 0..4094, pcp 0..7');
+    if (vid < 0 || vid > vlan.VID_MAX || pcp < 0 || pcp > 7) throw new TypeError('setVlan: vid 0..4094, pcp 0..7');
     this.vid = vid;
     this.tag = vid === 0 ? null : { pcp: pcp, dei: 0, vid: vid };
   }
@@ -204,12 +204,12 @@ export class NetInterface implements IpLayer {
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
-    if (this.frameHandlers.length >= MAX_FRAME_HANDLERS) throw new RangeError('onFrame: at most ' + MAX_FRAME_HANDLERS + ' handlers');
+    if (this.frameHandlers.length >= MAX_FRAME_HANDLERS) throw new TypeError('onFrame: at most ' + MAX_FRAME_HANDLERS + ' handlers');
     this.frameHandlers.push(handler);
   }
 
   onConflict(handler: (ip: number, mac: Uint8Array) => void): void {
-    if (this.conflictHandlers.length >= MAX_FRAME_HANDLERS) throw new RangeError('onConflict: too many handlers');
+    if (this.conflictHandlers.length >= MAX_FRAME_HANDLERS) throw new TypeError('onConflict: too many handlers');
     this.conflictHandlers.push(handler);
   }
 
@@ -313,7 +313,7 @@ export class NetInterface implements IpLayer {
    */
   ping(ip: number, size: number, timeoutMs: number, cb: (rttMs: number | null) => void): boolean {
     if (this.pings.length >= this.config.pings) return false;
-    if (size < 0 || size > MAX_L4 - icmp.HEADER_LEN) throw new RangeError('ping: size 0..' + (MAX_L4 - icmp.HEADER_LEN));
+    if (size < 0 || size > MAX_L4 - icmp.HEADER_LEN) throw new TypeError('ping: size 0..' + (MAX_L4 - icmp.HEADER_LEN));
     const p: Ping = { ip: ip >>> 0, ident: 0xd1a1, seq: (this.pingSeq++) & 0xffff, sentAt: this.clock.now(), timer: -1, cb: cb };
     const buf = this.txPayload();
     const data = new Uint8Array(size);
@@ -484,7 +484,7 @@ export class NetInterface implements IpLayer {
     const now = this.clock.now();
     for (let i = 0; i < this.arpTable.length; i++) {
       const e = this.arpTable[i];
-      if (e.resolved && e.expires > now) out.push({ ip: e.ip, mac: e.mac.slice() });
+      if (e.resolved && e.expires > now) out.push({ ip: e.ip, mac: copyBytes(e.mac) });
     }
     return out;
   }
@@ -565,7 +565,7 @@ export class NetInterface implements IpLayer {
       this.announce(this.addr);
     }
     const ip = this.addr;
-    for (let i = 0; i < this.conflictHandlers.length; i++) this.conflictHandlers[i](ip, mac.slice());
+    for (let i = 0; i < this.conflictHandlers.length; i++) this.conflictHandlers[i](ip, copyBytes(mac));
   }
 
   // ---- IPv4 output (IpLayer) ----
@@ -589,7 +589,7 @@ export class NetInterface implements IpLayer {
   }
 
   sendIp(dst: number, protocol: number, l4Len: number, tos: number): boolean {
-    if (l4Len > MAX_L4) throw new RangeError('sendIp: ' + l4Len + ' bytes > ' + MAX_L4);
+    if (l4Len > MAX_L4) throw new TypeError('sendIp: ' + l4Len + ' bytes > ' + MAX_L4);
     const off = this.l2Len();
     ipv4.emitHeader({
       src: this.addr, dst: dst, protocol: protocol, ttl: this.config.ttl, tos: tos, ident: this.ident,
@@ -611,7 +611,7 @@ export class NetInterface implements IpLayer {
       this.arpResolve(hop);
       return false;
     }
-    const copy = this.txBuf.slice(off, off + len);
+    const copy = copyBytes(this.txBuf, off, off + len);
     if (!this.arpResolve(hop)) {
       this.counters.arpQueueFull++;
       return false;

@@ -96,7 +96,7 @@ export interface NetConfig {
 function pick(v: number | undefined, d: number, min: number, max: number, name: string): number {
   const x = v === undefined ? d : v;
   if (typeof x !== 'number' || x !== x || x < min || x > max) {
-    throw new RangeError('NetOptions.' + name + ' must be in ' + min + '..' + max + ', got ' + x);
+    throw new TypeError('NetOptions.' + name + ' must be in ' + min + '..' + max + ', got ' + x);
   }
   return x;
 }

@@ -36,7 +36,7 @@ export class UdpSocket {
    */
   sendTo(dstIp: number, dstPort: number, data: Uint8Array): boolean {
     if (!this.open) return false;
-    if (data.length > UDP_MAX_PAYLOAD) throw new RangeError('UdpSocket.sendTo: ' + data.length + ' bytes > ' + UDP_MAX_PAYLOAD);
+    if (data.length > UDP_MAX_PAYLOAD) throw new TypeError('UdpSocket.sendTo: ' + data.length + ' bytes > ' + UDP_MAX_PAYLOAD);
     const buf = this.ip.txPayload();
     buf.set(data, udp.HEADER_LEN);
     const n = udp.emitHeaderInPlace(this.localPort, dstPort & 0xffff, data.length, buf, 0, this.ip.address(), dstIp >>> 0);

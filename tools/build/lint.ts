@@ -47,6 +47,9 @@ export const RULES = {
   'logical-assignment': '`&&=`/`||=`/`??=`: not supported by Espruino (esbuild should have lowered it)',
   'new-target': '`new.target`: not supported by Espruino',
   'bigint': 'BigInt literal: no BigInt on Espruino',
+  'class-member-name': 'class member named by a reserved word or a non-identifier key: Espruino\'s class parser takes only plain identifiers (src/jsparse.c jspeClassDefinition)',
+  'engine-error-instanceof': '`instanceof` an engine error class: an error Espruino throws is not `instanceof TypeError` (and RangeError is undefined); branch on your own error codes',
+  'split-limit': '`split` with a limit: Espruino ignores the limit and returns every piece',
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -69,11 +72,33 @@ export interface LintOptions {
 }
 
 const RESERVED_NAMES = new Set(['of', 'static', 'let']);
+/**
+ * Espruino 2v29's reserved words (src/jslex.c jslLexIdentifier). Its class parser accepts a
+ * member only when the token is a plain identifier, so a method, getter or setter with one
+ * of these names is a SyntaxError there (measured: `delete(key) {}`). Note `undefined` is one,
+ * and `get`/`set`/`async`/`await`/`yield` are not. Object-literal keys and `.name` member
+ * access do accept reserved words there, so only class members are checked.
+ */
+export const ESPRUINO_RESERVED_WORDS: ReadonlySet<string> = new Set([
+  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else',
+  'extends', 'false', 'finally', 'for', 'function', 'if', 'in', 'instanceof', 'let', 'new', 'null', 'of',
+  'return', 'static', 'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'undefined', 'var',
+  'void', 'while',
+  // ES reserved words Espruino lexes as identifiers, refused anyway: XS and any later
+  // Espruino may reserve them, and a method named like one is never needed.
+  'enum', 'export', 'import', 'implements', 'interface', 'package', 'private', 'protected', 'public', 'yield', 'await',
+]);
+/** Engine error classes whose instances Espruino's own throws are not (or which it lacks). */
+const ENGINE_ERROR_CLASSES = new Set(['TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'InternalError']);
 const NODE_BUILTINS = new Set(['require', 'process', 'Buffer', '__dirname', '__filename', 'global', 'module', 'exports']);
 const FORBIDDEN_GLOBALS = new Set([
   'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Symbol', 'Proxy', 'Reflect',
   'BigInt', 'BigInt64Array', 'BigUint64Array', 'queueMicrotask', 'TextEncoder', 'TextDecoder',
   'setImmediate', 'SharedArrayBuffer', 'Atomics',
+  // Espruino 2v29 defines only Error, TypeError, SyntaxError, ReferenceError and InternalError
+  // (src/jswrap_error.c; `typeof RangeError` measured "undefined"). InternalError is not
+  // in XS. Throw TypeError or Error instead.
+  'RangeError', 'EvalError', 'URIError', 'AggregateError', 'InternalError',
 ]);
 const HOST_GLOBALS = new Set(['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'console', 'print', 'Date', 'performance']);
 const ERROR_CLASSES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError']);
@@ -178,6 +203,9 @@ class Linter {
   private readonly refs: Ref[] = [];
   private readonly members: Ref[] = [];
   private readonly seen = new Set<string>();
+  /** `x instanceof <engine error class>` nodes, checked once scopes are known. */
+  readonly instanceofs: AnyNode[] = [];
+  private readonly scopeOf = new Map<AnyNode, Scope>();
 
   constructor(private readonly code: string, private readonly map?: SourceMapIndex) {}
 
@@ -277,6 +305,7 @@ class Linter {
     if (node.superClass) this.visit(node.superClass, scope);
     for (const el of node.body.body) {
       this.checkSyntax(el);
+      this.checkMemberName(el);
       if (el.type === 'StaticBlock') {
         this.visitBody(el.body, new Scope('function', inner));
         continue;
@@ -294,6 +323,7 @@ class Linter {
       case 'Identifier':
         if (RESERVED_NAMES.has(node.name)) this.report('reserved-identifier', node, `identifier '${node.name}'`);
         this.refs.push({ id: node, scope });
+        this.scopeOf.set(node, scope);
         return;
       case 'FunctionDeclaration':
         this.declare(node.id, 'function', scope);
@@ -441,6 +471,9 @@ class Linter {
         return;
       case 'BinaryExpression':
         if (node.operator === '**') this.report('exponent', node, '**');
+        if (node.operator === 'instanceof' && node.right.type === 'Identifier' && ENGINE_ERROR_CLASSES.has(node.right.name)) {
+          this.instanceofs.push(node);
+        }
         return;
       case 'AssignmentExpression':
         if (node.operator === '**=') this.report('exponent', node, '**=');
@@ -482,6 +515,18 @@ class Linter {
     }
   }
 
+  /** A class method/getter/setter must be named by a plain, non-reserved identifier. */
+  private checkMemberName(el: AnyNode): void {
+    if (el.type !== 'MethodDefinition' || el.computed) return; // computed keys have their own rule
+    const key = el.key;
+    const what = el.kind === 'get' ? 'getter' : el.kind === 'set' ? 'setter' : 'method';
+    if (key.type === 'Identifier') {
+      if (ESPRUINO_RESERVED_WORDS.has(key.name)) this.report('class-member-name', key, `${what} named '${key.name}' (a reserved word)`);
+    } else if (key.type === 'Literal') {
+      this.report('class-member-name', key, `${what} named by the literal ${JSON.stringify(key.value)}`);
+    }
+  }
+
   private checkExtends(node: AnyNode): void {
     const sup = node.superClass;
     if (!sup) return;
@@ -494,11 +539,18 @@ class Linter {
     if (callee.type !== 'MemberExpression') return;
     const name = propName(callee);
     if (name !== undefined && FORBIDDEN_METHODS.has(name)) this.report('forbidden-method', callee, `.${name}()`);
+    if (name === 'split' && node.arguments.length >= 2) this.report('split-limit', node, '.split(separator, limit)');
   }
 
   // --- rules that need scopes ---------------------------------------------------------------
 
   private resolveAll(): void {
+    for (const node of this.instanceofs) {
+      const cls: string = node.right.name;
+      // Only the global class: a local binding of that name is someone's own value. The
+      // right side was also visited as an identifier, so it resolves like any reference.
+      if (!this.scopeOf.get(node.right)?.resolve(cls)) this.report('engine-error-instanceof', node, `instanceof ${cls}`);
+    }
     for (const ref of this.refs) {
       const name: string = ref.id.name;
       const b = ref.scope.resolve(name);

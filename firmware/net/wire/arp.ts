@@ -11,7 +11,7 @@
  * A probe (RFC 5227 2.1.1) is a request with sender IP 0; an announcement (2.3) a request
  * with sender IP == target IP.
  */
-import { readU32, writeU32 } from '../../../lib/bytes';
+import { copyBytes, readU32, writeU32 } from '../../../lib/bytes';
 import { type Result, ok, fail } from '../../../lib/result';
 
 export const HTYPE = 0;
@@ -50,9 +50,9 @@ export function parse(bytes: Uint8Array): Result<Repr> {
   if (op !== OP_REQUEST && op !== OP_REPLY) return fail('unsupported', 'ARP operation ' + op);
   return ok({
     op: op,
-    senderMac: bytes.slice(SHA, SHA + 6),
+    senderMac: copyBytes(bytes, SHA, SHA + 6),
     senderIp: readU32(bytes, SPA),
-    targetMac: bytes.slice(THA, THA + 6),
+    targetMac: copyBytes(bytes, THA, THA + 6),
     targetIp: readU32(bytes, TPA),
   });
 }
@@ -62,7 +62,7 @@ export function bufferLen(): number {
 }
 
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
-  if (offset < 0 || offset + PACKET_LEN > buf.length) throw new RangeError('arp.emit: buffer too small');
+  if (offset < 0 || offset + PACKET_LEN > buf.length) throw new TypeError('arp.emit: buffer too small');
   buf[offset + HTYPE] = 0;
   buf[offset + HTYPE + 1] = 1;
   buf[offset + PTYPE] = 0x08;

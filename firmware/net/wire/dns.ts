@@ -202,17 +202,17 @@ export function parse(bytes: Uint8Array): Result<Repr> {
   });
 }
 
-/** Wire length of an uncompressed name; throws RangeError on an invalid name (programmer error). */
+/** Wire length of an uncompressed name; throws TypeError on an invalid name (programmer error). */
 export function nameLen(name: string): number {
   if (name.length === 0) return 1;
   const labels = name.split('.');
   let n = 1;
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i].length;
-    if (l === 0 || l > MAX_LABEL_LEN) throw new RangeError('dns: bad label in "' + name + '"');
+    if (l === 0 || l > MAX_LABEL_LEN) throw new TypeError('dns: bad label in "' + name + '"');
     n += l + 1;
   }
-  if (n > MAX_NAME_LEN) throw new RangeError('dns: name longer than 255 bytes');
+  if (n > MAX_NAME_LEN) throw new TypeError('dns: name longer than 255 bytes');
   return n;
 }
 
@@ -261,8 +261,8 @@ export function bufferLen(repr: Repr): number {
 /** Writes header, questions and answers (NSCOUNT and ARCOUNT 0). Returns the length. */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   const len = bufferLen(repr);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('dns.emit: buffer too small');
-  if (repr.questions.length > 0xffff || repr.answers.length > 0xffff) throw new RangeError('dns.emit: too many records');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('dns.emit: buffer too small');
+  if (repr.questions.length > 0xffff || repr.answers.length > 0xffff) throw new TypeError('dns.emit: too many records');
   writeU16(buf, offset + ID, repr.id);
   writeU16(buf, offset + FLAGS, repr.flags);
   writeU16(buf, offset + QDCOUNT, repr.questions.length);

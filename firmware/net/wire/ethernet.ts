@@ -90,13 +90,13 @@ export function bufferLen(repr: Repr): number {
 
 /**
  * Write the header only (the caller writes the payload after it, usually in place).
- * Returns the header length. Throws RangeError when the buffer is too small (a programmer
+ * Returns the header length. Throws TypeError when the buffer is too small (a programmer
  * error: the caller sized it).
  */
 export function emitHeader(repr: { dst: Uint8Array; src: Uint8Array; ethertype: number; tag: vlan.Repr | null },
   buf: Uint8Array, offset: number): number {
   const len = headerLen(repr);
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('ethernet.emitHeader: buffer too small');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('ethernet.emitHeader: buffer too small');
   buf.set(repr.dst.subarray(0, 6), offset + DST);
   buf.set(repr.src.subarray(0, 6), offset + SRC);
   let at = offset + TYPE;
@@ -116,7 +116,7 @@ export function emitHeader(repr: { dst: Uint8Array; src: Uint8Array; ethertype: 
 /** Header and payload; returns the frame length. */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   const h = emitHeader(repr, buf, offset);
-  if (offset + h + repr.payload.length > buf.length) throw new RangeError('ethernet.emit: buffer too small');
+  if (offset + h + repr.payload.length > buf.length) throw new TypeError('ethernet.emit: buffer too small');
   buf.set(repr.payload, offset + h);
   return h + repr.payload.length;
 }

@@ -55,7 +55,7 @@ export function bufferLen(repr: Repr): number {
 /** For echo types the rest field is built from ident and seq; otherwise `rest` is written. */
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
   const len = HEADER_LEN + repr.payload.length;
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('icmp.emit: buffer too small');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('icmp.emit: buffer too small');
   const isEcho = repr.type === TYPE_ECHO_REQUEST || repr.type === TYPE_ECHO_REPLY;
   const rest = isEcho ? (((repr.ident & 0xffff) << 16) | (repr.seq & 0xffff)) >>> 0 : repr.rest >>> 0;
   buf[offset + TYPE] = repr.type & 255;

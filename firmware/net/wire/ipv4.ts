@@ -105,9 +105,9 @@ export function bufferLen(repr: Repr): number {
  */
 export function emitHeader(repr: { src: number; dst: number; protocol: number; ttl: number; tos: number; ident: number;
   dontFragment: boolean; moreFragments: boolean; fragmentOffset: number }, payloadLen: number, buf: Uint8Array, offset: number): number {
-  if (offset < 0 || offset + HEADER_LEN > buf.length) throw new RangeError('ipv4.emitHeader: buffer too small');
+  if (offset < 0 || offset + HEADER_LEN > buf.length) throw new TypeError('ipv4.emitHeader: buffer too small');
   const total = HEADER_LEN + payloadLen;
-  if (total > 0xffff) throw new RangeError('ipv4.emitHeader: payload too large');
+  if (total > 0xffff) throw new TypeError('ipv4.emitHeader: payload too large');
   buf[offset + VER_IHL] = 0x45;
   buf[offset + DSCP_ECN] = repr.tos & 255;
   buf[offset + LENGTH] = total >> 8;
@@ -130,7 +130,7 @@ export function emitHeader(repr: { src: number; dst: number; protocol: number; t
 }
 
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
-  if (offset + HEADER_LEN + repr.payload.length > buf.length) throw new RangeError('ipv4.emit: buffer too small');
+  if (offset + HEADER_LEN + repr.payload.length > buf.length) throw new TypeError('ipv4.emit: buffer too small');
   emitHeader(repr, repr.payload.length, buf, offset);
   buf.set(repr.payload, offset + HEADER_LEN);
   return HEADER_LEN + repr.payload.length;

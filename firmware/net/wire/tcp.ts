@@ -136,7 +136,7 @@ export function emitHeaderInPlace(repr: { srcPort: number; dstPort: number; seq:
   srcIp: number, dstIp: number): number {
   const hlen = headerLen(repr);
   const len = hlen + payloadLen;
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('tcp.emit: buffer too small');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('tcp.emit: buffer too small');
   buf[offset + SRC_PORT] = (repr.srcPort >> 8) & 255;
   buf[offset + SRC_PORT + 1] = repr.srcPort & 255;
   buf[offset + DST_PORT] = (repr.dstPort >> 8) & 255;
@@ -173,7 +173,7 @@ export function emitHeaderInPlace(repr: { srcPort: number; dstPort: number; seq:
 
 export function emit(repr: Repr, buf: Uint8Array, offset: number, srcIp: number, dstIp: number): number {
   const hlen = headerLen(repr);
-  if (offset < 0 || offset + hlen + repr.payload.length > buf.length) throw new RangeError('tcp.emit: buffer too small');
+  if (offset < 0 || offset + hlen + repr.payload.length > buf.length) throw new TypeError('tcp.emit: buffer too small');
   buf.set(repr.payload, offset + hlen);
   return emitHeaderInPlace(repr, repr.payload.length, buf, offset, srcIp, dstIp);
 }

@@ -56,7 +56,7 @@ export function bufferLen(repr: Repr): number {
 export function emitHeaderInPlace(srcPort: number, dstPort: number, payloadLen: number, buf: Uint8Array, offset: number,
   srcIp: number, dstIp: number): number {
   const len = HEADER_LEN + payloadLen;
-  if (offset < 0 || offset + len > buf.length || len > 0xffff) throw new RangeError('udp.emit: buffer too small');
+  if (offset < 0 || offset + len > buf.length || len > 0xffff) throw new TypeError('udp.emit: buffer too small');
   buf[offset + SRC_PORT] = (srcPort >> 8) & 255;
   buf[offset + SRC_PORT + 1] = srcPort & 255;
   buf[offset + DST_PORT] = (dstPort >> 8) & 255;
@@ -74,7 +74,7 @@ export function emitHeaderInPlace(srcPort: number, dstPort: number, payloadLen: 
 
 export function emit(repr: Repr, buf: Uint8Array, offset: number, srcIp: number, dstIp: number): number {
   const len = HEADER_LEN + repr.payload.length;
-  if (offset < 0 || offset + len > buf.length) throw new RangeError('udp.emit: buffer too small');
+  if (offset < 0 || offset + len > buf.length) throw new TypeError('udp.emit: buffer too small');
   buf.set(repr.payload, offset + HEADER_LEN);
   return emitHeaderInPlace(repr.srcPort, repr.dstPort, repr.payload.length, buf, offset, srcIp, dstIp);
 }

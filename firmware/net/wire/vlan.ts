@@ -34,7 +34,7 @@ export function parse(bytes: Uint8Array): Result<Repr> {
 }
 
 export function emit(repr: Repr, buf: Uint8Array, offset: number): number {
-  if (offset < 0 || offset + TAG_LEN > buf.length) throw new RangeError('vlan.emit: buffer too small');
+  if (offset < 0 || offset + TAG_LEN > buf.length) throw new TypeError('vlan.emit: buffer too small');
   const t = tci(repr);
   buf[offset] = 0x81;
   buf[offset + 1] = 0x00;

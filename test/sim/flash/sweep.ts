@@ -62,7 +62,7 @@ function setPrefs(flash: SimFlash, values: Prefs): void {
   const p = mountPrefs(flash);
   for (const k of Object.keys(values)) {
     const v = values[k];
-    const r = v === null ? p.delete(k) : p.set(k, v);
+    const r = v === null ? p.remove(k) : p.set(k, v);
     if (!r.ok) throw new Error('prefs set: ' + r.detail);
   }
 }

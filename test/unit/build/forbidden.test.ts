@@ -94,6 +94,20 @@ const CASES: Case[] = [
   { name: 'tagged template', body: 'const t = (s: TemplateStringsArray, n: number): string => s[0] + n; hal.x(t`a${hal.n}b`);', expect: { rule: 'tagged-template' } },
   { name: 'computed key in object literal', body: 'hal.x({ [hal.k]: 1 });', expect: { rule: 'computed-key' } },
   { name: 'computed method name in class', body: 'class C { [hal.k](): number { return 1; } } hal.x(new C());', expect: { rule: 'computed-key' } },
+  // --- lint: gaps measured on a real Espruino 2v29 (reference/espruino_semantics.md) ----------
+  {
+    name: 'class method named delete (Espruino: SyntaxError)',
+    module: 'class Store { delete(k: string): string { return k; } }\n' + fn('hal.x(new Store().delete(hal.k));'),
+    expect: { rule: 'class-member-name' },
+  },
+  {
+    name: 'class getter named default',
+    module: 'class P { get default(): number { return 1; } }\n' + fn('hal.x(new P().default);'),
+    expect: { rule: 'class-member-name' },
+  },
+  { name: 'throw RangeError (undefined on Espruino)', body: 'if (hal.n > 3) throw new RangeError("n"); hal.x(1);', expect: { rule: 'forbidden-global' } },
+  { name: 'instanceof TypeError of a caught error', body: 'try { hal.f(); } catch (e) { hal.x(e instanceof TypeError); }', expect: { rule: 'engine-error-instanceof' } },
+  { name: 'split with a limit (Espruino ignores it)', body: 'hal.x(hal.s.split(",", 2));', expect: { rule: 'split-limit' } },
   { name: 'regex lookahead', body: 'hal.x(/a(?=b)/.test(hal.s));', expect: { rule: 'regex' } },
   { name: 'regex negative lookahead', body: 'hal.x(/a(?!b)/.test(hal.s));', expect: { rule: 'regex' } },
   { name: 'regex lookbehind (esbuild turns it into new RegExp)', body: 'hal.x(/(?<=a)b/.test(hal.s));', expect: { rule: 'regex' } },

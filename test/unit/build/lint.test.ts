@@ -84,6 +84,49 @@ describe('lint scope model', () => {
   });
 });
 
+describe('Espruino gaps measured on 2v29 (reference/espruino_semantics.md)', () => {
+  const cases: [string, string, RuleId][] = [
+    ['class method delete', 'var C = class { delete(k) { return k; } }; f(C);', 'class-member-name'],
+    ['class method new', 'var C = class { new() { return 1; } }; f(C);', 'class-member-name'],
+    ['class method in', 'var C = class { in(x) { return x; } }; f(C);', 'class-member-name'],
+    ['class method undefined (reserved on Espruino)', 'var C = class { undefined() { return 1; } }; f(C);', 'class-member-name'],
+    ['static method default', 'var C = class { static default() { return 1; } }; f(C);', 'class-member-name'],
+    ['getter named new', 'var C = class { get new() { return 1; } }; f(C);', 'class-member-name'],
+    ['setter named in', 'var C = class { set in(v) { this.v = v; } }; f(C);', 'class-member-name'],
+    ['method named by a string literal', 'var C = class { "x-y"() { return 1; } }; f(C);', 'class-member-name'],
+    ['method named by a number', 'var C = class { 1() { return 1; } }; f(C);', 'class-member-name'],
+    ['instanceof TypeError', 'try { g(); } catch (e) { f(e instanceof TypeError); }', 'engine-error-instanceof'],
+    ['instanceof SyntaxError', 'f(e instanceof SyntaxError);', 'engine-error-instanceof'],
+    ['instanceof ReferenceError', 'f(e instanceof ReferenceError);', 'engine-error-instanceof'],
+    ['instanceof RangeError', 'f(e instanceof RangeError);', 'engine-error-instanceof'],
+    ['split with a limit', 'f("a,b,c".split(",", 2));', 'split-limit'],
+    ['RangeError', 'throw new RangeError("x");', 'forbidden-global'],
+    ['EvalError', 'throw new EvalError("x");', 'forbidden-global'],
+    ['URIError', 'throw new URIError("x");', 'forbidden-global'],
+    ['InternalError', 'throw new InternalError("x");', 'forbidden-global'],
+    ['AggregateError', 'throw new AggregateError([], "x");', 'forbidden-global'],
+  ];
+  it.each(cases)('%s', (_name, code, rule) => {
+    expect(rules(code)).toContain(rule);
+  });
+
+  it('accepts what Espruino parses: reserved words as object keys and after a dot, plain method names', () => {
+    expect(rules('var o = { delete: 1, new: 2, in: function () { return 3; } }; f(o.delete, o.new, o.in());')).toEqual([]);
+    expect(rules('f(m.delete("k"));')).toEqual([]);
+    expect(rules('var C = class { remove(k) { return k; } get size() { return 1; } static make() { return new this(); } constructor() { f(1); } }; f(C);')).toEqual([]);
+  });
+
+  it('accepts instanceof Error, of a local class, and split without a limit', () => {
+    expect(rules('f(e instanceof Error);')).toEqual([]);
+    expect(rules('function g(TypeError) { return e instanceof TypeError; } f(g);')).toEqual([]);
+    expect(rules('f("a,b".split(","));')).toEqual([]);
+  });
+
+  it('throwing TypeError is fine (it exists on every engine)', () => {
+    expect(rules('throw new TypeError("x");')).toEqual([]);
+  });
+});
+
 describe('regexProblems', () => {
   it('finds each feature and ignores escaped or bracketed look-alikes', () => {
     expect(regexProblems('a(?=b)', '')).toEqual(['lookahead']);

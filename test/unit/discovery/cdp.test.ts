@@ -120,9 +120,9 @@ describe('cdp codec', () => {
     expect(cdp.isCdpFrame(PHONE_FRAME)).toBe(true);
   });
 
-  it('throws RangeError on a short emit buffer', () => {
+  it('throws TypeError on a short emit buffer', () => {
     const repr: cdp.Repr = { version: 2, ttl: 180, deviceId: 'x' };
-    expect(() => cdp.emit(repr, new Uint8Array(5), 0)).toThrow(RangeError);
+    expect(() => cdp.emit(repr, new Uint8Array(5), 0)).toThrow(TypeError);
   });
 });
 

@@ -66,7 +66,7 @@ describe('preferences store', () => {
     expect(p.set('a', asciiBytes('one')).ok).toBe(true);
     expect(p.set('b', new Uint8Array([1, 2, 3])).ok).toBe(true);
     expect(p.set('a', asciiBytes('two')).ok).toBe(true);
-    expect(p.delete('b').ok).toBe(true);
+    expect(p.remove('b').ok).toBe(true);
     expect(p.set('empty', new Uint8Array(0)).ok).toBe(true);
     const q = mounted(flash);
     expect(q.get('a')).toEqual(asciiBytes('two'));
