@@ -128,6 +128,11 @@ export interface QuickJsRunnerOptions {
   imageGlobal?: string;
   /** Told once when the guest crashes, runs away or exceeds the budget. */
   onStop?: (stop: StopReason) => void;
+  /**
+   * Guest text evaluated after the HAL prelude and before any bundle (e.g. the Espruino
+   * semantics of hal/target/espruino-semantics.ts). Counted with the binding, not the app.
+   */
+  extraPrelude?: string;
 }
 
 type Dispatch = 'fire' | 'rx' | 'link' | 'serial';
@@ -147,6 +152,7 @@ export class QuickJsRunner {
   private readonly sched: Scheduler;
   private readonly imageGlobal: string;
   private readonly onStop?: (stop: StopReason) => void;
+  private readonly extraPrelude?: string;
   /** memory_used_size of the empty context (with the runtime's service context). */
   private readonly emptyContext: number;
   /** Heap of the HAL binding itself (prelude objects, host function objects). */
@@ -185,6 +191,7 @@ export class QuickJsRunner {
     this.sched = opts.sched;
     this.onStop = opts.onStop;
     this.imageGlobal = opts.imageGlobal ?? 'DialtoneFirmware';
+    this.extraPrelude = opts.extraPrelude;
     this.rt = module.newRuntime();
     this.rt.setMemoryLimit(HOST_MEMORY_LIMIT);
     this.rt.setMaxStackSize(opts.stackBytes ?? DEFAULT_STACK_BYTES);
@@ -510,6 +517,15 @@ export class QuickJsRunner {
       throw new Error(`QuickJS prelude failed: ${JSON.stringify(e)}`);
     }
     r.value.dispose();
+    if (this.extraPrelude) {
+      const x = vm.evalCode(this.extraPrelude, '<extra prelude>');
+      if (x.error) {
+        const e = vm.dump(x.error);
+        x.error.dispose();
+        throw new Error(`QuickJS extra prelude failed: ${JSON.stringify(e)}`);
+      }
+      x.value.dispose();
+    }
     this.dispatcher = vm.getProp(vm.global, '__dialtone');
     for (const k of ['fire', 'rx', 'link', 'serial'] as Dispatch[]) this.dispatchFns.set(k, vm.getProp(this.dispatcher, k));
   }
@@ -523,6 +539,8 @@ export interface QuickJsBoardOptions {
   stackBytes?: number;
   /** The global a started image assigns `{ main }` to (default DialtoneFirmware). */
   imageGlobal?: string;
+  /** Guest text evaluated after the HAL prelude, before any bundle, in every runner. */
+  extraPrelude?: string;
   /** SimBoard options (name, MAC, flash, PoE, ...); `boot`/`startImage` are the runner's. */
   board?: Partial<Omit<SimBoardOptions, 'boot' | 'startImage'>>;
 }
@@ -593,7 +611,7 @@ export class QuickJsBoard {
   private newRunner(hal: Hal): QuickJsRunner {
     const o = this.opts;
     return new QuickJsRunner(this.module, {
-      sched: this.sched, hal, budgetBytes: o.budgetBytes, stackBytes: o.stackBytes, imageGlobal: o.imageGlobal,
+      sched: this.sched, hal, budgetBytes: o.budgetBytes, stackBytes: o.stackBytes, imageGlobal: o.imageGlobal, extraPrelude: o.extraPrelude,
       onStop: (s) => { if (!this.stop) this.stop = s; },
     });
   }

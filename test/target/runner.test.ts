@@ -138,6 +138,19 @@ describe('QuickJS runner: HAL binding', () => {
     expect(r.peakAppHeap).toBeLessThan(r.budget);
   });
 
+  it('an extra prelude runs after the HAL prelude and before the bundle', async () => {
+    const code = await bundle('reset.ts');
+    const sched = new Scheduler(7);
+    // The fixture logs its boot reason through hal.system.log; the extra prelude sees the
+    // HAL (it runs after the HAL prelude) and wraps log before the bundle runs.
+    const extraPrelude = `(function (h) { var log = h.system.log; h.system.log = function (l, t, m) { log(l, t, 'x:' + m); }; })(__dialtone.hal);`;
+    const qb = await QuickJsBoard.create({ sched, extraPrelude, bundle: { code, filename: 'bundle.js', globalName: 'DialtoneFirmware' } });
+    rigs.push(qb);
+    const r = qb.run(30);
+    expect(r.stop).toBeNull();
+    expect(logText(qb.board)).toEqual(['0 fx: x:boot reason power-on']);
+  });
+
   it('the guest prelude itself follows the target subset (lint clean)', () => {
     expect(lintBundle(GUEST_PRELUDE)).toEqual([]);
   });
