@@ -94,6 +94,8 @@ export interface BuildTargetResult {
   map: string;
   /** Bytes of `code` (ASCII, so characters = bytes). */
   bytes: number;
+  /** esbuild's metafile (inputs and, per output, bytes each input contributed); null when the build failed. */
+  metafile: esbuild.Metafile | null;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -155,6 +157,7 @@ export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTarget
       tsconfigRaw: TSCONFIG_RAW,
       sourcemap: 'external',
       sourcesContent: false,
+      metafile: true, // per-module sizes (tools/build/sizes.ts)
       outfile, // names the map's paths only; nothing is written here
       write: false,
       logLevel: 'silent',
@@ -164,7 +167,7 @@ export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTarget
     if (!Array.isArray(failure.errors)) throw err;
     return {
       ok: false, errors: failure.errors.map(message), warnings: (failure.warnings ?? []).map(message),
-      findings: [], code: '', map: '', bytes: 0,
+      findings: [], code: '', map: '', bytes: 0, metafile: null,
     };
   }
   const js = result.outputFiles.find((f) => f.path.endsWith('.js'));
@@ -184,6 +187,7 @@ export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTarget
     code,
     map,
     bytes: Buffer.byteLength(code),
+    metafile: result.metafile ?? null,
   };
 }
 
