@@ -22,6 +22,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   board: { module: './board/cli.ts', summary: 'run a simulated board whose loader listens on a serial device' },
   bridge: { module: './bridge/cli.ts', summary: 'bridge a simulated port to a Linux network namespace' },
   lab: { module: './lab/cli.ts', summary: 'run the lab: switch, servers and phones' },
+  config: { module: './config/cli.ts', summary: 'config show FILE: the configuration a phone reads, as JSON' },
 };
 
 function usage(): string {
