@@ -13,7 +13,8 @@ export function run(input: string): string {
   for (let i = 0; i < files.length; i++) {
     const b = fromHex(files[i]) as Uint8Array;
     const s = new ConfigSink('xml', { model: 7 });
-    for (let at = 0; at < b.length; at += 512) s.write(b.subarray(at, at + 512), at);
+    // subarray's end clamped by hand: Espruino does not clamp it.
+    for (let at = 0; at < b.length; at += 512) s.write(b.subarray(at, Math.min(at + 512, b.length)), at);
     s.end(b.length);
     const r = s.result;
     out.push(r);

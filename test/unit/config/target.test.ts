@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { buildTarget } from '../../../tools/build/build';
 import { formatFinding } from '../../../tools/build/lint';
 import { loadQuickJs } from '../../../hal/target/quickjs';
+import { ESPRUINO_SEMANTICS } from '../../../hal/target/espruino-semantics';
 import { haveFixtures, fixture } from '../../fixtures';
 import { hex } from '../../../lib/bytes';
 import { run as guestRun } from './target-entry';
@@ -24,20 +25,23 @@ describe('config on the target', () => {
     console.log(`[target] firmware/config bundle (sink, parsers, validator, store): ${r.bytes} bytes minified`);
   });
 
-  it.skipIf(!haveFixtures)('QuickJS reads the real files as the native run does', async () => {
+  it.skipIf(!haveFixtures)('QuickJS, plain and with Espruino built-in semantics, reads the real files as the native run does', async () => {
     const r = await buildTarget({ source: ENTRY, lint: false, globalName: 'DialtoneConfig' });
     const input = JSON.stringify(FILES.map((f) => hex(new Uint8Array(readFileSync(fixture(f))))));
     const native = guestRun(input);
     const qjs = await loadQuickJs();
-    const vm = qjs.newContext();
-    try {
-      const res = vm.unwrapResult(vm.evalCode(`${r.code}\nDialtoneConfig.main(${JSON.stringify(input)})`));
-      const guest = vm.getString(res);
-      res.dispose();
-      expect(guest).toBe(native);
-      expect(JSON.parse(guest).length).toBe(FILES.length * 2);
-    } finally {
-      vm.dispose();
+    for (const espruino of [false, true]) {
+      const vm = qjs.newContext();
+      try {
+        if (espruino) vm.unwrapResult(vm.evalCode(ESPRUINO_SEMANTICS, '<espruino semantics>')).dispose();
+        const res = vm.unwrapResult(vm.evalCode(`${r.code}\nDialtoneConfig.main(${JSON.stringify(input)})`));
+        const guest = vm.getString(res);
+        res.dispose();
+        expect(guest).toBe(native);
+        expect(JSON.parse(guest).length).toBe(FILES.length * 2);
+      } finally {
+        vm.dispose();
+      }
     }
   });
 });
