@@ -14,6 +14,7 @@ import { buildTarget, esbuildVersion, REPO_ROOT, type BuildMessage } from './bui
 import { formatFinding, lintBundle, type Finding } from './lint';
 import { SourceMapIndex } from './sourcemap';
 import { checkLayering } from './layering';
+import { checkSize, formatSizeTable, moduleSizes, type ModuleSize } from './sizes';
 
 export interface BundleSpec {
   /** Short name: firmware | bootloader. */
@@ -45,6 +46,11 @@ interface BundleInfo {
   bytes: number;
   gzipBytes: number;
   debugBytes: number;
+  /** Size gate and goal (tools/build/budgets.ts), when the bundle has one. */
+  gate?: number;
+  goal?: number;
+  /** Bytes per source module in the minified output (esbuild metafile), largest first. */
+  modules: ModuleSize[];
 }
 
 function gzipSize(text: string): number {
@@ -82,6 +88,7 @@ class HelpShown extends Error {}
 async function buildAll(outDir: string): Promise<number> {
   fs.mkdirSync(outDir, { recursive: true });
   const info: Record<string, BundleInfo> = {};
+  const sizeTables: string[][] = [];
   let failed = false;
   const upward = checkLayering(REPO_ROOT);
   for (const v of upward) console.error(`${v.file}:${v.line}: ${pc.red('layering')}: '${v.specifier}': ${v.message}`);
@@ -103,8 +110,19 @@ async function buildAll(outDir: string): Promise<number> {
     const debugFile = outfile.replace(/\.js$/, '.debug.js');
     fs.writeFileSync(debugFile, debug.code);
     const gz = gzipSize(res.code);
-    info[b.name] = { file: path.relative(REPO_ROOT, outfile), bytes: res.bytes, gzipBytes: gz, debugBytes: debug.bytes };
+    const modules = res.metafile ? moduleSizes(res.metafile) : [];
+    const size = checkSize(b.name, res.bytes);
+    info[b.name] = {
+      file: path.relative(REPO_ROOT, outfile), bytes: res.bytes, gzipBytes: gz, debugBytes: debug.bytes,
+      gate: size.budget?.gate, goal: size.budget?.goal, modules,
+    };
     console.log(`${pc.bold(rel.padEnd(22))} ${String(res.bytes).padStart(7)} B  ${String(gz).padStart(6)} B gzip  (debug ${debug.bytes} B)`);
+    console.log(`  ${size.over ? pc.red(size.line) : size.line}`);
+    if (size.over) {
+      console.error(pc.red(`${b.name}: ${size.budget!.label} over its size gate: ${size.budget!.gateReason}`));
+      failed = true;
+    }
+    sizeTables.push(formatSizeTable(b.name, res.bytes, modules));
     if (res.findings.length > 0) {
       printFindings(rel, res.findings);
       console.error(pc.red(`${b.name}: ${res.findings.length} lint finding(s)`));
@@ -113,7 +131,8 @@ async function buildAll(outDir: string): Promise<number> {
   }
   const buildInfo = { esbuild: esbuildVersion(), target: 'es2015', ok: !failed, bundles: info };
   fs.writeFileSync(path.join(outDir, 'build-info.json'), `${JSON.stringify(buildInfo, null, 2)}\n`);
-  if (!failed) console.log(pc.green('build ok: bundles built and lint clean'));
+  for (const t of sizeTables) for (const line of t) console.log(pc.dim(line));
+  if (!failed) console.log(pc.green('build ok: bundles built, lint clean, sizes within their gates'));
   return failed ? 1 : 0;
 }
 
