@@ -1,12 +1,13 @@
 /**
  * The TCP flows behind bench/net.bench.ts (not a *.bench.ts: run.ts does not pick it up).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Scheduler } from '../hal/sim/scheduler';
+import { Prng } from '../hal/sim/prng';
 import { SimNic } from '../hal/sim/ether';
 import { SimSwitch } from '../hal/sim/switch';
 import type { NetOptions } from '../firmware/net/index';
@@ -40,7 +41,7 @@ export function simBulkTransfer(bytes: number, seed: number, options?: NetOption
   const B = parseCidr('10.0.0.2/24');
   a.setAddress(A.ip, A.mask, 0);
   b.setAddress(B.ip, B.mask, 0);
-  const data = new Uint8Array(randomBytes(bytes));
+  const data = seededBytes(seed, bytes);
   serveData(b, 5001, data);
   const flow = receiveAll(a, B.ip, 5001);
   const e0 = sched.eventsRun;
@@ -55,6 +56,13 @@ export function simBulkTransfer(bytes: number, seed: number, options?: NetOption
     events: sched.eventsRun - e0,
     ok: flow.closed === 'closed' && flow.bytes === bytes && flow.sha256 === expected,
   };
+}
+
+/** The payload of a flow: `n` bytes from a seeded PRNG, the same every run. */
+function seededBytes(seed: number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  new Prng(seed).bytes(b);
+  return b;
 }
 
 function sha256(data: Uint8Array): string {
@@ -76,7 +84,7 @@ export async function bridgedTransfer(br: Bridge, bytes: number, options?: NetOp
   try {
     const seg = br.lab.native;
     const phone = startPhoneStack(br, { address: '10.77.0.2/24', gateway: seg.ip, options });
-    const data = new Uint8Array(randomBytes(bytes));
+    const data = seededBytes(0xb41c, bytes);
     writeFileSync(join(dir, 'down.bin'), data);
     const src = br.lab.spawn(seg.netns, 'socat', ['-d', '-d', '-u', `FILE:${join(dir, 'down.bin')}`, `TCP-LISTEN:5001,bind=${seg.ip},reuseaddr`]);
     await src.waitForOutput(/listening on/, 10_000);

@@ -1,12 +1,15 @@
 /**
- * Property tests of the DHCP codec (fast-check, fixed seeds so CI runs are reproducible):
- * parse never throws on any bytes, emit -> parse is the identity on any valid Repr, and
- * parse -> emit -> parse is stable on mutated real messages.
+ * The DHCP codec (firmware/dhcp/wire.ts) and the lease record (firmware/dhcp/lease.ts) under
+ * the shared property (test/fuzz/property.ts): parse never throws on arbitrary bytes, on
+ * mutations of the reference capture's messages or on a valid header followed by random
+ * options (overload included); a failure is one of the codec's typed errors; what parses
+ * re-emits to the same Repr; and any generated Repr emits and parses back to itself.
  */
-import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import * as dhcp from '../../../firmware/dhcp/wire';
+import { encodeLease, decodeLease, MAX_LIST, type Lease } from '../../../firmware/dhcp/lease';
 import { HAVE_FIXTURES, fixtureDhcpPayloads } from '../../unit/dhcp/helpers';
+import { fuzzCodec, emitter, type Codec } from '../property';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const addrs = fc.array(u32, { minLength: 0, maxLength: dhcp.MAX_ADDRESSES });
@@ -34,50 +37,55 @@ const repr = fc.record({
   extra: fc.uniqueArray(fc.record({ code: extraCode, data: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 5, selector: (o) => o.code }),
 }) as fc.Arbitrary<dhcp.DhcpRepr>;
 
-describe('dhcp wire fuzz', () => {
-  it('parse never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 700 }), (b) => {
-      const r = dhcp.parse(b);
-      expect(typeof r.ok).toBe('boolean');
-    }), { numRuns: 3000, seed: 42 });
+/** A valid BOOTP header and cookie, then random options (sname and file random too, for overload). */
+const headerThenOptions = fc.tuple(fc.uint8Array({ maxLength: 400 }), fc.uint8Array({ minLength: 192, maxLength: 192 }))
+  .map(([opts, snameFile]) => {
+    const b = new Uint8Array(240 + opts.length);
+    b.set([2, 1, 6, 0], 0);
+    b.set(snameFile, 44);
+    b.set([0x63, 0x82, 0x53, 0x63], 236);
+    b.set(opts, 240);
+    return b;
   });
 
-  it('parse never throws on a valid header followed by random option bytes (overload included)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.uint8Array({ minLength: 192, maxLength: 192 }), (opts, snameFile) => {
-      const b = new Uint8Array(240 + opts.length);
-      b.set([2, 1, 6, 0], 0);
-      b.set(snameFile, 44);
-      b.set([0x63, 0x82, 0x53, 0x63], 236);
-      b.set(opts, 240);
-      const r = dhcp.parse(b);
-      if (r.ok) {
-        // Whatever parsed must emit and parse back to itself.
-        expect(dhcp.parse(dhcp.encode(r.value))).toEqual(r);
-      }
-    }), { numRuns: 3000, seed: 7 });
-  });
+/** A DISCOVER like the phone's, for a checkout without the reference captures. */
+const SAMPLE: dhcp.DhcpRepr = {
+  op: 1, hops: 0, xid: 0x1234, secs: 0, broadcast: false, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0,
+  chaddr: new Uint8Array([0, 0x1e, 0x4a, 1, 2, 3]), sname: '', file: '', messageType: 1, subnetMask: null,
+  routers: [], dnsServers: [], hostName: null, domainName: null, ntpServers: [], requestedIp: null, leaseTime: null,
+  serverId: null, parameterRequestList: [1, 3, 6, 150], message: null, maxMessageSize: 1500, renewalTime: null,
+  rebindingTime: null, vendorClass: 'Cisco Systems, Inc. IP Phone CP-7942G', clientId: null, tftpServerName: null,
+  tftpServers: [], extra: [],
+};
 
-  it('emit -> parse is the identity on any Repr', () => {
-    fc.assert(fc.property(repr, (r) => {
-      const bytes = dhcp.encode(r);
-      expect(bytes.length).toBe(dhcp.bufferLen(r));
-      const p = dhcp.parse(bytes);
-      expect(p.ok).toBe(true);
-      if (!p.ok) return;
-      expect(p.value).toEqual(r);
-    }), { numRuns: 1500, seed: 3 });
-  });
+const dhcpCodec: Codec<dhcp.DhcpRepr> = {
+  name: 'dhcp', parse: dhcp.parse, errors: ['truncated', 'malformed', 'unsupported', 'too-large'],
+  emit: emitter(dhcp.bufferLen, dhcp.emit), maxLength: 700,
+  seeds: HAVE_FIXTURES ? fixtureDhcpPayloads() : [dhcp.encode(SAMPLE)],
+  inputs: headerThenOptions,
+  reprs: repr,
+};
 
-  it.skipIf(!HAVE_FIXTURES)('mutated reference messages never throw and re-emit stably', () => {
-    const seeds = fixtureDhcpPayloads();
-    fc.assert(fc.property(fc.integer({ min: 0, max: seeds.length - 1 }),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-      fc.nat(), (which, flips, cut) => {
-        const b = seeds[which].slice();
-        for (const [at, v] of flips) b[240 + (at % (b.length - 240))] = v;
-        const m = b.subarray(0, b.length - (cut % 40));
-        const r = dhcp.parse(m);
-        if (r.ok) expect(dhcp.parse(dhcp.encode(r.value))).toEqual(r);
-      }), { numRuns: 3000, seed: 11 });
-  });
+const addrList = fc.array(u32, { maxLength: MAX_LIST });
+const ascii = fc.string({ maxLength: 40, unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)) });
+const lease: fc.Arbitrary<Lease> = fc.record({
+  source: fc.constantFrom('dhcp' as const, 'static' as const), address: fc.integer({ min: 1, max: 0xffffffff }), mask: u32,
+  gateway: u32, routers: addrList, dnsServers: addrList, domain: ascii, ntpServers: addrList, tftpServers: addrList,
+  tftpServerName: ascii, serverId: u32, nextServer: u32, leaseSecs: u32, t1Secs: u32, t2Secs: u32, acquiredAtMs: fc.constant(0),
 });
+
+const leaseCodec: Codec<Lease> = {
+  name: 'lease record', parse: decodeLease, errors: ['truncated', 'malformed', 'unsupported'],
+  emit: encodeLease, maxLength: 200, truncated: 'truncated',
+  exact: true, // one encoding per lease: lists and strings are length-prefixed, nothing trails
+  seeds: [encodeLease({ source: 'dhcp', address: 0x0a4d006e, mask: 0xffffff00, gateway: 0x0a4d0001, routers: [0x0a4d0001],
+    dnsServers: [0x0a4d0001, 0x08080808], domain: 'lab.example', ntpServers: [], tftpServers: [0x0a4d0005, 0x0a4d0006],
+    tftpServerName: '10.77.0.5', serverId: 0x0a4d0001, nextServer: 0, leaseSecs: 3600, t1Secs: 1800, t2Secs: 3150, acquiredAtMs: 0 }),
+  encodeLease({ source: 'static', address: 0xc0a80132, mask: 0xffffff00, gateway: 0, routers: [], dnsServers: [], domain: '',
+    ntpServers: [], tftpServers: [0xc0a80101], tftpServerName: '', serverId: 0, nextServer: 0, leaseSecs: 0xffffffff,
+    t1Secs: 0xffffffff, t2Secs: 0xffffffff, acquiredAtMs: 0 })],
+  reprs: lease,
+};
+
+fuzzCodec(dhcpCodec, 0xd4c0);
+fuzzCodec(leaseCodec, 0x1ea5);

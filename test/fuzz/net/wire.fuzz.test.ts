@@ -1,48 +1,242 @@
-// Property tests for every codec in firmware/net/wire: parse never throws on random or
-// mutated real frames, and what parses re-emits to something that parses to the same repr.
+// Every codec in firmware/net/wire under the shared property (test/fuzz/property.ts):
+// parse never throws on arbitrary bytes or on mutations of real frames, a failure is one of
+// the codec's typed errors, a success round-trips, and generated reprs emit and parse back.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import * as ethernet from '../../../firmware/net/wire/ethernet';
+import * as vlan from '../../../firmware/net/wire/vlan';
 import * as arp from '../../../firmware/net/wire/arp';
 import * as ipv4 from '../../../firmware/net/wire/ipv4';
 import * as icmp from '../../../firmware/net/wire/icmp';
 import * as udp from '../../../firmware/net/wire/udp';
 import * as tcp from '../../../firmware/net/wire/tcp';
 import * as dns from '../../../firmware/net/wire/dns';
-import { fixtureFrames } from '../../fixtures';
+import { sum16, fold, internetChecksum } from '../../../lib/checksum';
+import { fixtureFrames, haveFixtures } from '../../fixtures';
+import { fuzzCodec, emitter, assertSeeded, fuzzRuns, mutated, hexOf, type Codec } from '../property';
 
-const SEED = 0x5eed;
-const CORPUS: Uint8Array[] = [];
-/** Frames whose checksums are all valid (the synthetic SCCP capture has zero TCP checksums). */
-const CLEAN: Uint8Array[] = [];
-for (const f of ['nDPI__sccp_hw_conf_register.pcapng', 'generated__dhcp_phone_opt150_synthetic.pcap',
+const FIXTURES = ['nDPI__sccp_hw_conf_register.pcapng', 'generated__dhcp_phone_opt150_synthetic.pcap',
   'generated__cdp_power_negotiation_synthetic.pcap', 'generated__lldp_med_phone_switch_synthetic.pcap',
-  'generated__sccp_register_synthetic.pcap']) {
-  for (const fr of fixtureFrames(f)) {
-    CORPUS.push(fr);
-    if (!f.startsWith('generated__sccp')) CLEAN.push(fr);
-  }
-}
-// A DNS response over UDP, built here (no DNS in the fixtures), so mutations reach dns.parse.
-{
-  const m: dns.Repr = { id: 7, flags: dns.FLAG_QR | dns.FLAG_RD | dns.FLAG_RA,
-    questions: [{ name: 'cucm.lab.example', type: 1, klass: 1 }], answers: [
-      { name: 'cucm.lab.example', type: dns.TYPE_CNAME, klass: 1, ttl: 30, address: 0, target: 'a.lab.example', data: new Uint8Array(0) },
-      { name: 'a.lab.example', type: 1, klass: 1, ttl: 30, address: 0x0a000001, target: '', data: new Uint8Array(0) }],
-    answerCount: 2, authorityCount: 0, additionalCount: 0 };
-  const d = new Uint8Array(dns.bufferLen(m));
-  dns.emit(m, d, 0);
-  const frame = new Uint8Array(14 + 20 + 8 + d.length);
-  ethernet.emitHeader({ dst: new Uint8Array(6), src: new Uint8Array(6), ethertype: 0x0800, tag: null }, frame, 0);
-  frame.set(d, 42);
-  udp.emitHeaderInPlace(53, 40000, d.length, frame, 34, 0x0a000001, 0x0a000002);
-  ipv4.emitHeader({ src: 0x0a000001, dst: 0x0a000002, protocol: 17, ttl: 64, tos: 0, ident: 1, dontFragment: true,
-    moreFragments: false, fragmentOffset: 0 }, 8 + d.length, frame, 14);
-  CORPUS.push(frame);
-  CLEAN.push(frame);
+  'generated__sccp_register_synthetic.pcap'];
+const CORPUS: Uint8Array[] = [];
+if (haveFixtures) for (const f of FIXTURES) for (const fr of fixtureFrames(f)) CORPUS.push(fr);
+
+const SRC_IP = 0x0a000001;
+const DST_IP = 0x0a000002;
+
+function frameOf(ethertype: number, payload: Uint8Array): Uint8Array {
+  const repr = { dst: new Uint8Array([2, 0, 0, 0, 0, 2]), src: new Uint8Array([2, 0, 0, 0, 0, 1]), ethertype, tag: null, payload };
+  return emitter(ethernet.bufferLen, ethernet.emit)(repr);
 }
 
-/** Walks every layer the interface would; returns how far it got (never throws). */
+function ipPacket(protocol: number, payload: Uint8Array): Uint8Array {
+  return emitter(ipv4.bufferLen, ipv4.emit)({ src: SRC_IP, dst: DST_IP, protocol, ttl: 64, tos: 0, ident: 1,
+    dontFragment: true, moreFragments: false, fragmentOffset: 0, payload });
+}
+
+// Built inputs for what the captures lack (ARP, ICMP, DNS), so mutations reach every parser.
+const ARP_REQUEST = emitter(arp.bufferLen, arp.emit)({ op: 1, senderMac: new Uint8Array([0, 0x1e, 0x4a, 1, 2, 3]),
+  senderIp: 0x0a00000a, targetMac: new Uint8Array(6), targetIp: 0x0a000001 });
+const ECHO = emitter(icmp.bufferLen, icmp.emit)({ type: 8, code: 0, ident: 0x1234, seq: 7, rest: 0x12340007,
+  payload: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) });
+const DNS_RESPONSE = emitter(dns.bufferLen, dns.emit)({ id: 7, flags: dns.FLAG_QR | dns.FLAG_RD | dns.FLAG_RA,
+  questions: [{ name: 'cucm.lab.example', type: 1, klass: 1 }], answers: [
+    { name: 'cucm.lab.example', type: dns.TYPE_CNAME, klass: 1, ttl: 30, address: 0, target: 'a.lab.example', data: new Uint8Array(0) },
+    { name: 'a.lab.example', type: 1, klass: 1, ttl: 30, address: 0x0a000001, target: '', data: new Uint8Array(0) },
+    { name: 'a.lab.example', type: 16, klass: 1, ttl: 30, address: 0, target: '', data: new Uint8Array([3, 0x61, 0x62, 0x63]) }],
+  answerCount: 3, authorityCount: 0, additionalCount: 0 });
+const DNS_QUERY = emitter(dns.bufferLen, dns.emit)(dns.query(0xbeef, 'tftp.lab.example', dns.TYPE_A));
+CORPUS.push(frameOf(ethernet.ETHERTYPE_ARP, ARP_REQUEST));
+// A voice-VLAN frame (the captures are untagged), so the 802.1Q branch meets its bounds.
+CORPUS.push(emitter(ethernet.bufferLen, ethernet.emit)({ dst: new Uint8Array([2, 0, 0, 0, 0, 2]), src: new Uint8Array([2, 0, 0, 0, 0, 1]),
+  ethertype: ethernet.ETHERTYPE_ARP, tag: { pcp: 5, dei: 0, vid: 110 }, payload: ARP_REQUEST }));
+CORPUS.push(frameOf(ethernet.ETHERTYPE_IPV4, ipPacket(1, ECHO)));
+
+/** The layers of the corpus frames, as seeds for each codec. */
+const IP_SEEDS: Uint8Array[] = [];
+const TCP_SEEDS: Uint8Array[] = [];
+const UDP_SEEDS: Uint8Array[] = [];
+const ARP_SEEDS: Uint8Array[] = [ARP_REQUEST];
+const ICMP_SEEDS: Uint8Array[] = [ECHO];
+for (const f of CORPUS) {
+  const e = ethernet.parse(f);
+  if (!e.ok) continue;
+  if (e.value.ethertype === ethernet.ETHERTYPE_ARP) ARP_SEEDS.push(e.value.payload.slice());
+  if (e.value.ethertype !== ethernet.ETHERTYPE_IPV4) continue;
+  const ip = ipv4.parse(e.value.payload);
+  if (!ip.ok) continue;
+  IP_SEEDS.push(e.value.payload.slice());
+  const l4 = ip.value.payload.slice();
+  // Checksums recomputed for SRC_IP/DST_IP, the addresses the codecs are fuzzed with.
+  if (ip.value.protocol === ipv4.PROTO_TCP) { repairTcp(l4); TCP_SEEDS.push(l4); }
+  if (ip.value.protocol === ipv4.PROTO_UDP) { repairUdp(l4); UDP_SEEDS.push(l4); }
+  if (ip.value.protocol === ipv4.PROTO_ICMP) ICMP_SEEDS.push(l4);
+}
+const udpDns = emitter(udp.bufferLen, (r: udp.Repr, b, o) => udp.emit(r, b, o, SRC_IP, DST_IP));
+UDP_SEEDS.push(udpDns({ srcPort: 53, dstPort: 40000, payload: DNS_RESPONSE }));
+UDP_SEEDS.push(udpDns({ srcPort: 40000, dstPort: 53, payload: DNS_QUERY }));
+IP_SEEDS.push(ipPacket(17, UDP_SEEDS[UDP_SEEDS.length - 1]));
+const DNS_SEEDS = [DNS_RESPONSE, DNS_QUERY];
+
+function repairIpv4(b: Uint8Array): void {
+  if (b.length < 20) return;
+  const ihl = (b[0] & 15) * 4;
+  if (ihl < 20 || ihl > b.length) return;
+  b[10] = 0;
+  b[11] = 0;
+  const c = internetChecksum(b, 0, ihl);
+  b[10] = c >> 8;
+  b[11] = c & 255;
+}
+
+function repairIcmp(b: Uint8Array): void {
+  if (b.length < 8) return;
+  b[2] = 0;
+  b[3] = 0;
+  const c = internetChecksum(b, 0, b.length);
+  b[2] = c >> 8;
+  b[3] = c & 255;
+}
+
+function repairTcp(b: Uint8Array): void {
+  if (b.length < 20) return;
+  b[16] = 0;
+  b[17] = 0;
+  const c = fold(sum16(b, 0, b.length, ipv4.pseudoHeaderSum(SRC_IP, DST_IP, ipv4.PROTO_TCP, b.length)));
+  b[16] = c >> 8;
+  b[17] = c & 255;
+}
+
+function repairUdp(b: Uint8Array): void {
+  if (b.length < 8) return;
+  b[6] = 0;
+  b[7] = 0;
+  const len = Math.min(b.length, (b[4] << 8) | b[5]);
+  const c = fold(sum16(b, 0, len, ipv4.pseudoHeaderSum(SRC_IP, DST_IP, ipv4.PROTO_UDP, len)));
+  b[6] = c >> 8;
+  b[7] = c & 255;
+}
+
+const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const payload = fc.uint8Array({ maxLength: 300 });
+
+const ethernetCodec: Codec<ethernet.Repr> = {
+  name: 'ethernet', parse: ethernet.parse, errors: ['truncated'],
+  emit: emitter(ethernet.bufferLen, ethernet.emit),
+  exact: true, // one tag at most is read, and the rest stays in the payload
+  seeds: CORPUS,
+  reprs: fc.record({
+    dst: mac, src: mac, ethertype: u16.filter((t) => t !== ethernet.ETHERTYPE_VLAN),
+    tag: fc.option(fc.record({ pcp: fc.nat(7), dei: fc.nat(1), vid: fc.nat(4095) })), payload,
+  }),
+};
+
+const vlanCodec: Codec<vlan.Repr> = {
+  name: 'vlan', parse: vlan.parse, errors: ['truncated', 'malformed'], maxLength: 8,
+  emit: emitter(() => vlan.bufferLen(), vlan.emit),
+  seeds: [new Uint8Array([0x81, 0x00, 0xa0, 0x6e])],
+  reprs: fc.record({ pcp: fc.nat(7), dei: fc.nat(1), vid: fc.nat(4095) }),
+};
+
+const arpCodec: Codec<arp.Repr> = {
+  name: 'arp', parse: arp.parse, errors: ['truncated', 'unsupported'], maxLength: 64,
+  emit: emitter(() => arp.bufferLen(), arp.emit),
+  seeds: ARP_SEEDS,
+  reprs: fc.record({ op: fc.constantFrom(1, 2), senderMac: mac, senderIp: u32, targetMac: mac, targetIp: u32 }),
+};
+
+const ipv4Codec: Codec<ipv4.Repr> = {
+  name: 'ipv4', parse: ipv4.parse, errors: ['truncated', 'unsupported', 'malformed', 'checksum'],
+  emit: emitter(ipv4.bufferLen, ipv4.emit),
+  seeds: IP_SEEDS, repair: repairIpv4,
+  // Without a valid checksum nothing gets past the header: half the arbitrary inputs get one.
+  inputs: fc.tuple(fc.uint8Array({ minLength: 20, maxLength: 200 }), fc.boolean()).map(([b, fix]) => {
+    if (fix) repairIpv4(b);
+    return b;
+  }),
+  reprs: fc.record({ src: u32, dst: u32, protocol: fc.nat(255), ttl: fc.nat(255), tos: fc.nat(255), ident: u16,
+    dontFragment: fc.boolean(), moreFragments: fc.boolean(), fragmentOffset: fc.nat(0x1fff).map((x) => x * 8), payload }),
+};
+
+const icmpCodec: Codec<icmp.Repr> = {
+  name: 'icmp', parse: icmp.parse, errors: ['truncated', 'checksum'],
+  emit: emitter(icmp.bufferLen, icmp.emit),
+  exact: true, // every header byte is in the repr
+  seeds: ICMP_SEEDS, repair: repairIcmp,
+  reprs: fc.record({ type: fc.nat(255), code: fc.nat(255), rest: u32, payload }).map((r) => ({
+    ...r, ident: r.rest >>> 16, seq: r.rest & 0xffff })),
+};
+
+const udpCodec: Codec<udp.Repr> = {
+  name: 'udp', parse: (b) => udp.parse(b, SRC_IP, DST_IP), errors: ['truncated', 'malformed', 'checksum'],
+  emit: udpDns, seeds: UDP_SEEDS, repair: repairUdp,
+  reprs: fc.record({ srcPort: u16, dstPort: u16, payload }),
+};
+
+const tcpCodec: Codec<tcp.Repr> = {
+  name: 'tcp', parse: (b) => tcp.parse(b, SRC_IP, DST_IP), errors: ['truncated', 'malformed', 'checksum'],
+  emit: emitter(tcp.bufferLen, (r: tcp.Repr, b, o) => tcp.emit(r, b, o, SRC_IP, DST_IP)),
+  seeds: TCP_SEEDS, repair: repairTcp,
+  // A header with random options and a valid checksum, so the option walker is fuzzed.
+  inputs: fc.tuple(fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.nat(10), fc.uint8Array({ maxLength: 40 }),
+    fc.uint8Array({ maxLength: 40 })).map(([h, words, opts, data]) => {
+    const hl = 20 + 4 * words;
+    const b = new Uint8Array(hl + data.length);
+    b.set(h);
+    b.set(opts.subarray(0, hl - 20), 20);
+    b.set(data, hl);
+    b[12] = ((hl / 4) << 4) | (h[12] & 15);
+    repairTcp(b);
+    return b;
+  }),
+  reprs: fc.record({ srcPort: u16, dstPort: u16, seq: u32, ack: u32, flags: fc.nat(255), window: u16, urgent: u16,
+    mss: u16, windowScale: fc.integer({ min: -1, max: 14 }), payload }),
+};
+
+/** What a DNS round trip keeps: counts and the authority/additional sections are not re-emitted,
+ *  an answer named like the first question is compressed to it (case folds to the question's),
+ *  and name RDATA is re-emitted uncompressed (its raw bytes may differ). */
+function dnsSame(m: dns.Repr): unknown {
+  return {
+    id: m.id, flags: m.flags, questions: m.questions,
+    answers: m.answers.map((a) => {
+      const named = a.type === dns.TYPE_CNAME || a.type === dns.TYPE_NS || a.type === dns.TYPE_PTR;
+      const isA = a.type === dns.TYPE_A && a.klass === dns.CLASS_IN;
+      return [a.name.toLowerCase(), a.type, a.klass, a.ttl, a.address, a.target, named || isA ? '' : hexOf(a.data, 1 << 16)];
+    }),
+  };
+}
+
+const label = fc.stringMatching(/^[a-zA-Z0-9-]{1,20}$/);
+const dnsName = fc.array(label, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
+const dnsRecord = fc.record({ name: dnsName, type: fc.constantFrom(1, 2, 5, 12, 16, 28), klass: fc.constantFrom(1, 3),
+  ttl: fc.nat(0x7fffffff), address: u32, target: dnsName, data: fc.uint8Array({ maxLength: 20 }) }).map((r) => {
+  const isA = r.type === 1 && r.klass === 1;
+  const named = r.type === 2 || r.type === 5 || r.type === 12;
+  return { ...r, address: isA ? r.address : 0, target: named ? r.target : '',
+    data: isA ? new Uint8Array([r.address >>> 24, (r.address >>> 16) & 255, (r.address >>> 8) & 255, r.address & 255]) : r.data };
+});
+
+const dnsCodec: Codec<dns.Repr> = {
+  name: 'dns', parse: dns.parse, errors: ['truncated', 'malformed', 'too-large', 'unsupported'],
+  emit: emitter(dns.bufferLen, dns.emit), same: dnsSame, maxLength: 600,
+  seeds: DNS_SEEDS,
+  reprs: fc.record({ id: u16, flags: u16, questions: fc.array(fc.record({ name: dnsName, type: u16, klass: u16 }), { maxLength: dns.MAX_QUESTIONS }),
+    answers: fc.array(dnsRecord, { maxLength: 6 }) }).map((m) => ({ ...m, answerCount: m.answers.length, authorityCount: 0, additionalCount: 0 })),
+};
+
+fuzzCodec(ethernetCodec, 0x5e00);
+fuzzCodec(vlanCodec, 0x5e10);
+fuzzCodec(arpCodec, 0x5e20);
+fuzzCodec(ipv4Codec, 0x5e30);
+fuzzCodec(icmpCodec, 0x5e40);
+fuzzCodec(udpCodec, 0x5e50);
+fuzzCodec(tcpCodec, 0x5e60);
+fuzzCodec(dnsCodec, 0x5e70);
+
+/** Walks every layer the interface would; returns how far it got. */
 function decode(frame: Uint8Array): string {
   const e = ethernet.parse(frame);
   if (!e.ok) return 'eth:' + e.error;
@@ -56,172 +250,21 @@ function decode(frame: Uint8Array): string {
   if (p.protocol === ipv4.PROTO_UDP) {
     const u = udp.parse(p.payload, p.src, p.dst);
     if (!u.ok) return 'udp:' + u.error;
-    if (u.value.srcPort !== 53 && u.value.dstPort !== 53) {
-      dns.parse(u.value.payload); // thrown at the DNS parser anyway: it must not throw either
-      return 'udp:ok';
-    }
-    return 'dns:' + (dns.parse(u.value.payload).ok ? 'ok' : 'err');
+    const d = dns.parse(u.value.payload); // every UDP payload goes through the DNS parser too
+    return u.value.srcPort === 53 || u.value.dstPort === 53 ? 'dns:' + (d.ok ? 'ok' : 'err') : 'udp:ok';
   }
   return 'ip-other';
 }
 
-/** A real frame with a few bytes overwritten, inserted or cut (checksums mostly fail, so also
- *  mutate with the IP/TCP/UDP checksum checks out of the way: see `mutateDeep`). */
-const mutated = fc.record({
-  i: fc.nat(CORPUS.length - 1),
-  edits: fc.array(fc.tuple(fc.nat(600), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-  cut: fc.nat(600),
-}).map((m) => {
-  const src = CORPUS[m.i];
-  const f = src.slice(0, Math.max(1, Math.min(src.length, m.cut === 0 ? src.length : m.cut)));
-  for (const [at, v] of m.edits) if (at < f.length) f[at] = v;
-  return f;
-});
-
-describe('wire fuzz: no throw on random bytes', () => {
-  const parsers: Array<[string, (b: Uint8Array) => unknown]> = [
-    ['ethernet', (b) => ethernet.parse(b)],
-    ['arp', (b) => arp.parse(b)],
-    ['ipv4', (b) => ipv4.parse(b)],
-    ['icmp', (b) => icmp.parse(b)],
-    ['udp', (b) => udp.parse(b, 1, 2)],
-    ['tcp', (b) => tcp.parse(b, 1, 2)],
-    ['dns', (b) => dns.parse(b)],
-  ];
-  for (const [name, parse] of parsers) {
-    it(name, () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 1600 }), (b) => {
-        const r = parse(b) as { ok: boolean };
-        expect(typeof r.ok).toBe('boolean');
-      }), { seed: SEED, numRuns: 3000 });
-    });
-  }
-});
-
-describe('wire fuzz: mutated real frames', () => {
-  it('decode never throws; unmutated frames decode fully', () => {
-    for (const f of CLEAN) expect(decode(f)).not.toMatch(/err|:(truncated|malformed|checksum)/);
-    fc.assert(fc.property(mutated, (f) => {
+describe('wire fuzz: whole frames through every layer', () => {
+  it(`decode never throws on mutated frames; the clean ones decode fully (seed 0x5e80, ${fuzzRuns()} runs)`, () => {
+    // The SCCP synthetic capture has zero TCP checksums: not clean.
+    const clean = CORPUS.filter((f) => decode(f) !== 'tcp:err');
+    expect(clean.length).toBeGreaterThan(CORPUS.length / 2);
+    for (const f of clean) expect(decode(f)).not.toMatch(/err|:(truncated|malformed|checksum)/);
+    return assertSeeded('wire decode', fc.property(mutated(CORPUS, 1600), (f) => {
       expect(typeof decode(f)).toBe('string');
-    }), { seed: SEED, numRuns: 5000 });
-  });
-
-  it('TCP and UDP headers with valid checksums: options and lengths are fuzzed past the checksum gate', () => {
-    // Mutate the TCP header of real segments and then fix the checksum, so the option
-    // walker and length checks see the mutations instead of a checksum error.
-    const segs: Array<{ seg: Uint8Array; src: number; dst: number; proto: number }> = [];
-    for (const f of CORPUS) {
-      const e = ethernet.parse(f);
-      if (!e.ok) continue;
-      const ip = ipv4.parse(e.value.payload);
-      if (!ip.ok || (ip.value.protocol !== 6 && ip.value.protocol !== 17)) continue;
-      segs.push({ seg: ip.value.payload.slice(), src: ip.value.src, dst: ip.value.dst, proto: ip.value.protocol });
-    }
-    let parsed = 0;
-    fc.assert(fc.property(fc.nat(segs.length - 1), fc.array(fc.tuple(fc.nat(60), fc.nat(255)), { maxLength: 6 }), (i, edits) => {
-      const s = segs[i];
-      const b = s.seg.slice();
-      for (const [at, v] of edits) if (at < b.length) b[at] = v;
-      const ck = s.proto === 6 ? 16 : 6;
-      if (b.length < ck + 2) return;
-      b[ck] = 0;
-      b[ck + 1] = 0;
-      // UDP's checksum covers its length field's worth of bytes, TCP's the whole segment.
-      const L = s.proto === 17 ? Math.min(b.length, (b[4] << 8) | b[5]) : b.length;
-      let sum = ipv4.pseudoHeaderSum(s.src, s.dst, s.proto, L);
-      for (let k = 0; k + 1 < L; k += 2) sum += (b[k] << 8) | b[k + 1];
-      if (L & 1) sum += b[L - 1] << 8;
-      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-      const c = ~sum & 0xffff;
-      b[ck] = c >> 8;
-      b[ck + 1] = c & 255;
-      const r = s.proto === 6 ? tcp.parse(b, s.src, s.dst) : udp.parse(b, s.src, s.dst);
-      if (r.ok) parsed++;
-      else expect(r.error).not.toBe('checksum');
-    }), { seed: SEED, numRuns: 3000 });
-    expect(parsed).toBeGreaterThan(100);
-  });
-});
-
-describe('wire fuzz: round trips', () => {
-  const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
-  const u32 = fc.integer({ min: 0, max: 0xffffffff });
-  const u16 = fc.integer({ min: 0, max: 0xffff });
-
-  it('ethernet (tagged and untagged)', () => {
-    fc.assert(fc.property(mac, mac, fc.integer({ min: 0x0600, max: 0xffff }).filter((t) => t !== 0x8100),
-      fc.option(fc.record({ pcp: fc.nat(7), dei: fc.nat(1), vid: fc.nat(4095) })), fc.uint8Array({ maxLength: 100 }),
-      (dst, src, ethertype, tag, payload) => {
-        const repr = { dst, src, ethertype, tag, payload };
-        const buf = new Uint8Array(ethernet.bufferLen(repr)).fill(0xa5);
-        ethernet.emit(repr, buf, 0);
-        const r = ethernet.parse(buf);
-        expect(r.ok && r.value).toEqual(repr);
-      }), { seed: SEED, numRuns: 500 });
-  });
-
-  it('arp', () => {
-    fc.assert(fc.property(fc.constantFrom(1, 2), mac, u32, mac, u32, (op, sm, si, tm, ti) => {
-      const repr = { op, senderMac: sm, senderIp: si, targetMac: tm, targetIp: ti };
-      const buf = new Uint8Array(28).fill(0xa5);
-      arp.emit(repr, buf, 0);
-      const r = arp.parse(buf);
-      expect(r.ok && r.value).toEqual(repr);
-    }), { seed: SEED, numRuns: 500 });
-  });
-
-  it('ipv4 + udp + tcp + icmp', () => {
-    fc.assert(fc.property(u32, u32, u16, u16, u32, u32, fc.nat(255), u16, fc.integer({ min: -1, max: 14 }),
-      fc.uint8Array({ maxLength: 300 }), (src, dst, sp, dp, seq, ack, flags, win, ws, payload) => {
-        const t = { srcPort: sp, dstPort: dp, seq, ack, flags, window: win, urgent: 0, mss: win & 1 ? 1460 : 0,
-          windowScale: ws, payload };
-        const buf = new Uint8Array(20 + tcp.bufferLen(t)).fill(0xa5);
-        const n = tcp.emit(t, buf, 20, src, dst);
-        ipv4.emitHeader({ src, dst, protocol: 6, ttl: 64, tos: 0, ident: sp, dontFragment: true, moreFragments: false,
-          fragmentOffset: 0 }, n, buf, 0);
-        const ip = ipv4.parse(buf);
-        if (!ip.ok) throw new Error(ip.detail);
-        expect(ip.value.src).toBe(src);
-        const r = tcp.parse(ip.value.payload, src, dst);
-        expect(r.ok && r.value).toEqual(t);
-
-        const u = { srcPort: sp, dstPort: dp, payload };
-        const ub = new Uint8Array(udp.bufferLen(u)).fill(0xa5);
-        udp.emit(u, ub, 0, src, dst);
-        const ur = udp.parse(ub, src, dst);
-        expect(ur.ok && ur.value).toEqual(u);
-
-        const ic = { type: flags & 1 ? 8 : 0, code: 0, ident: sp, seq: dp, rest: ((sp << 16) | dp) >>> 0, payload };
-        const ib = new Uint8Array(icmp.bufferLen(ic)).fill(0xa5);
-        icmp.emit(ic, ib, 0);
-        const ir = icmp.parse(ib);
-        expect(ir.ok && ir.value).toEqual(ic);
-      }), { seed: SEED, numRuns: 500 });
-  });
-
-  it('dns: parse -> emit -> parse keeps questions and answers', () => {
-    const label = fc.stringMatching(/^[a-z0-9-]{1,20}$/);
-    const name = fc.array(label, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
-    const rec = fc.record({ name, type: fc.constantFrom(1, 5, 16), klass: fc.constant(1), ttl: fc.nat(0x7fffffff),
-      address: u32, target: name, data: fc.uint8Array({ maxLength: 20 }) }).map((r) => ({
-      ...r, address: r.type === 1 ? r.address : 0, target: r.type === 5 ? r.target : '',
-    }));
-    fc.assert(fc.property(u16, u16, fc.array(fc.record({ name, type: u16, klass: u16 }), { maxLength: 4 }),
-      fc.array(rec, { maxLength: 6 }), (id, flags, questions, answers) => {
-        const m: dns.Repr = { id, flags, questions, answers, answerCount: answers.length, authorityCount: 0, additionalCount: 0 };
-        const buf = new Uint8Array(dns.bufferLen(m)).fill(0xa5);
-        expect(dns.emit(m, buf, 0)).toBe(buf.length);
-        const r = dns.parse(buf);
-        if (!r.ok) throw new Error(r.detail);
-        expect(r.value.questions).toEqual(questions);
-        const strip = (a: dns.Record) => [a.name.toLowerCase(), a.type, a.ttl, a.address, a.target,
-          a.type === 1 || a.type === 5 ? '' : Array.from(a.data).join(',')];
-        expect(r.value.answers.map(strip)).toEqual(answers.map(strip));
-        // And once more from the parsed repr: the wire bytes are a fixed point.
-        const buf2 = new Uint8Array(dns.bufferLen(r.value));
-        dns.emit(r.value, buf2, 0);
-        expect(buf2).toEqual(buf);
-      }), { seed: SEED, numRuns: 500 });
+    }), 0x5e80);
   });
 });
 
