@@ -50,6 +50,7 @@ export const RULES = {
   'class-member-name': 'class member named by a reserved word or a non-identifier key: Espruino\'s class parser takes only plain identifiers (src/jsparse.c jspeClassDefinition)',
   'engine-error-instanceof': '`instanceof` an engine error class: an error Espruino throws is not `instanceof TypeError` (and RangeError is undefined); branch on your own error codes',
   'split-limit': '`split` with a limit: Espruino ignores the limit and returns every piece',
+  'number-format': '`toFixed`/`toPrecision`/`toExponential`: Espruino formats non-integers its own way ((2.5).toFixed(0) is "2", only the last digit rounds); format integers by hand',
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -540,6 +541,7 @@ class Linter {
     const name = propName(callee);
     if (name !== undefined && FORBIDDEN_METHODS.has(name)) this.report('forbidden-method', callee, `.${name}()`);
     if (name === 'split' && node.arguments.length >= 2) this.report('split-limit', node, '.split(separator, limit)');
+    if (name === 'toFixed' || name === 'toPrecision' || name === 'toExponential') this.report('number-format', node, `.${name}()`);
   }
 
   // --- rules that need scopes ---------------------------------------------------------------

@@ -108,6 +108,7 @@ const CASES: Case[] = [
   { name: 'throw RangeError (undefined on Espruino)', body: 'if (hal.n > 3) throw new RangeError("n"); hal.x(1);', expect: { rule: 'forbidden-global' } },
   { name: 'instanceof TypeError of a caught error', body: 'try { hal.f(); } catch (e) { hal.x(e instanceof TypeError); }', expect: { rule: 'engine-error-instanceof' } },
   { name: 'split with a limit (Espruino ignores it)', body: 'hal.x(hal.s.split(",", 2));', expect: { rule: 'split-limit' } },
+  { name: 'toFixed (Espruino truncates all but the last digit)', body: 'hal.x((hal.n / 3).toFixed(1));', expect: { rule: 'number-format' } },
   { name: 'regex lookahead', body: 'hal.x(/a(?=b)/.test(hal.s));', expect: { rule: 'regex' } },
   { name: 'regex negative lookahead', body: 'hal.x(/a(?!b)/.test(hal.s));', expect: { rule: 'regex' } },
   { name: 'regex lookbehind (esbuild turns it into new RegExp)', body: 'hal.x(/(?<=a)b/.test(hal.s));', expect: { rule: 'regex' } },

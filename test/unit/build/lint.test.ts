@@ -100,6 +100,8 @@ describe('Espruino gaps measured on 2v29 (reference/espruino_semantics.md)', () 
     ['instanceof ReferenceError', 'f(e instanceof ReferenceError);', 'engine-error-instanceof'],
     ['instanceof RangeError', 'f(e instanceof RangeError);', 'engine-error-instanceof'],
     ['split with a limit', 'f("a,b,c".split(",", 2));', 'split-limit'],
+    ['toFixed', 'f((2.5).toFixed(0));', 'number-format'],
+    ['toPrecision', 'f(x.toPrecision(3));', 'number-format'],
     ['RangeError', 'throw new RangeError("x");', 'forbidden-global'],
     ['EvalError', 'throw new EvalError("x");', 'forbidden-global'],
     ['URIError', 'throw new URIError("x");', 'forbidden-global'],
