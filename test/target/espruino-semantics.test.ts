@@ -53,7 +53,7 @@ async function bootInLab(loader: string, firmware: string, extraPrelude: string 
   const qb = new QuickJsBoard(await loadQuickJs(), {
     sched: lab.sched, budgetBytes: BUDGET, extraPrelude,
     bundle: { code: loader, filename: 'bootloader.js', globalName: 'DialtoneLoader' },
-    board: { name: phone.name, mac: phone.board.nic.address, flash, poeClass: 2, requiredMw: 12_000 },
+    board: { name: phone.name, mac: phone.board.nic.mac(), flash, poeClass: 2, requiredMw: 12_000 },
   });
   try {
     lab.sw.connect(phone.port, qb.board.nic);
