@@ -23,6 +23,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   bridge: { module: './bridge/cli.ts', summary: 'bridge a simulated port to a Linux network namespace' },
   lab: { module: './lab/cli.ts', summary: 'run the lab: switch, servers and phones' },
   config: { module: './config/cli.ts', summary: 'config show FILE: the configuration a phone reads, as JSON' },
+  ctl: { module: './ctl/cli.ts', summary: 'ctl show|build|sign|lab: CTL/ITL trust lists and signed (.sgn) files' },
 };
 
 function usage(): string {
