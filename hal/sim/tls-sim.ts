@@ -188,7 +188,7 @@ export class SimTls implements Tls {
   connect(options: TlsClientOptions, events: TlsEvents): TlsSession {
     this.sessions++;
     const trusted = options.trusted;
-    let peer = new Uint8Array(0);
+    let peer: Uint8Array = new Uint8Array(0);
     const session = new Session(this.rand, events, (s) => forge.tls.createConnection({
       server: false,
       sessionId: null,
