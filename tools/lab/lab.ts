@@ -31,6 +31,8 @@ import type { NetworkSettings } from '../../firmware/netconfig';
 // runner (npm run target) runs the same code from the built bundles.
 import { main as loaderMain } from '../../flash/main';
 import { main as firmwareMain } from '../../firmware/main';
+import { makePhoneBoard, prepareEngine, type EngineKind, type PhoneBoard } from '../../hal/target/engine';
+import { phoneBundles, type PhoneBundles } from '../target/bundles';
 
 export const DATA_VLAN = 1;
 export const DEFAULT_VOICE_VLAN = 100;
@@ -72,6 +74,16 @@ export interface LabOptions {
   pcap?: boolean;
   /** Log sink for servers and phones. */
   log?: (t: number, who: string, level: LogLevel, tag: string, message: string) => void;
+  /**
+   * What the phones run (hal/target/engine.ts): 'native' (default; fast, fleets) or the real
+   * loader and firmware bundles in 'quickjs' or 'xs'. Engines need `bundles` (Lab.create
+   * builds them); their image defaults to the real firmware, signed.
+   */
+  engine?: EngineKind;
+  /** The phone's bundles for an engine (tools/target/bundles.ts phoneBundles()). */
+  bundles?: PhoneBundles;
+  /** Engine memory gate override (default: the engine's, hal/target/budgets.ts). */
+  budgetBytes?: number;
 }
 
 export interface LabPhone {
@@ -79,6 +91,8 @@ export interface LabPhone {
   port: number;
   board: SimBoard;
   agent: SwitchPortAgent;
+  /** The board with its engine (figures, steady mark, stop). */
+  engine: PhoneBoard;
 }
 
 export class Lab {
@@ -117,7 +131,9 @@ export class Lab {
     this.dhcp.attach(this.dataServer.iface, pool('data', DATA_VLAN, '10.1.1'), misbehave);
     this.dhcp.attach(this.voiceServer.iface, pool('voice', this.voiceVlan, '10.1.100'), misbehave);
 
-    const image = options.image ?? placeholderImage();
+    const engine = options.engine ?? 'native';
+    if (engine !== 'native' && !options.bundles) throw new Error(`Lab: engine '${engine}' needs the bundles (use Lab.create)`);
+    const image = options.image ?? (engine !== 'native' && options.bundles ? options.bundles.image : placeholderImage());
     for (let i = 0; i < phones; i++) {
       const port = PHONE_PORT_BASE + i;
       this.sw.setAccessVlan(port, DATA_VLAN);
@@ -136,21 +152,50 @@ export class Lab {
       const phoneMac = mac(0x1e, i + 1);
       const flash = new SimFlash('nor-4m');
       provisionFlash(flash, { image, settings: options.phone?.settings });
-      const board = new SimBoard(this.sched, {
-        name,
-        mac: phoneMac,
-        flash,
-        poeClass: options.phone?.poeClass ?? 2,
-        requiredMw: options.phone?.requiredMw ?? 12_000,
-        seed: (options.seed ?? 1) * 1000 + i,
-        boot: (hal: Hal) => loaderMain(hal),
-        startImage: (hal: Hal) => firmwareMain(hal),
+      const phoneBoard = makePhoneBoard({
+        engine,
+        sched: this.sched,
+        board: {
+          name,
+          mac: phoneMac,
+          flash,
+          poeClass: options.phone?.poeClass ?? 2,
+          requiredMw: options.phone?.requiredMw ?? 12_000,
+          seed: (options.seed ?? 1) * 1000 + i,
+        },
+        program: {
+          native: { boot: (hal: Hal) => loaderMain(hal), startImage: (hal: Hal) => firmwareMain(hal) },
+          bundles: options.bundles ? { loader: options.bundles.loader, recovery: options.bundles.recovery } : undefined,
+        },
+        budgetBytes: options.budgetBytes,
       });
+      const board = phoneBoard.board;
       if (log) board.onLog((e) => log(e.t, name, e.level, e.tag, e.message));
       pds[port] = board.pd;
       this.sw.connect(port, board.nic, options.phone?.faults ?? {});
-      this.phones.push({ name, port, board, agent });
+      this.phones.push({ name, port, board, agent, engine: phoneBoard });
     }
+  }
+
+  /**
+   * A lab whose phones may run on an engine: loads the engine and builds the phone's bundles
+   * (in memory, as `npm run build` does) when `engine` is 'quickjs' or 'xs'.
+   */
+  static async create(options: LabOptions = {}): Promise<Lab> {
+    const engine = options.engine ?? 'native';
+    if (engine === 'native') return new Lab(options);
+    await prepareEngine(engine);
+    return new Lab({ ...options, bundles: options.bundles ?? await phoneBundles() });
+  }
+
+  /** True when any engine phone stopped (over its gate, crashed, ran away). */
+  engineStopped(): boolean {
+    return this.phones.some((p) => p.engine.stopped());
+  }
+
+  /** Release the engines (worker processes, QuickJS contexts). */
+  dispose(): void {
+    for (const p of this.phones) p.engine.dispose();
   }
 
   /** True when the phone's boot has reached the last step built so far (boot state 'ready'). */
