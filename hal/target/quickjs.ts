@@ -128,6 +128,7 @@ export class QuickJsRunner implements EngineRunner {
   /** A gate crossing seen at a host call, reported when the event unwinds. */
   private pendingStop: StopReason | null = null;
   private where = '';
+  private bound = false;
   private peakTotal = 0;
   private bytecodeMax = 0;
   private events = 0;
@@ -161,6 +162,7 @@ export class QuickJsRunner implements EngineRunner {
     this.binding = bound.used - bound.bytecode - this.emptyContext;
     this.bindingBytecode = bound.bytecode;
     this.baseline = this.emptyContext + this.binding;
+    this.bound = true;
     this.rt.setInterruptHandler(() => this.onInterrupt());
     this.bindHostEvents();
   }
@@ -399,8 +401,9 @@ export class QuickJsRunner implements EngineRunner {
       const impl = calls[name];
       const f = vm.newFunction(name, (...a) => {
         this.hostCalls++;
-        // The figure at the moment the guest calls out, as a board's heap is then.
-        this.track(`${this.where} / ${name}`, false);
+        // The figure at the moment the guest calls out, as a board's heap is then (not while
+        // the prelude itself runs: the baseline is measured after it).
+        if (this.bound) this.track(`${this.where} / ${name}`, false);
         if (this.pendingStop) throw new Error(this.pendingStop.message);
         try {
           return encode(impl(...decode(spec, a)));

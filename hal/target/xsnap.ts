@@ -288,6 +288,7 @@ export class XsRunner implements EngineRunner {
   private setup(code: string, what: string): Meter {
     // The prelude reads the flash geometry: calls are served, not sampled (no base yet).
     const r = this.worker.command('e', code, (_m, req) => {
+      this.hostCalls++;
       const entry = HOST_CALLS[req[0]];
       if (!entry) return stringReply(XS_RESULT.error, `unknown host call ${req[0]}`);
       return encodeResult(this.calls[entry[0]](...decodeArgs(entry[1], req)));

@@ -13,6 +13,8 @@ import { UserError, runIfMain } from '../errors';
 import { LOG_WARN, LOG_ERROR } from '../../hal/system';
 import type { LogLevel } from '../../hal/system';
 import { parseIp } from '../../lib/bytes';
+import { isEngineKind, ENGINE_KINDS } from '../../hal/target/engine';
+import { formatReport } from '../../hal/target/runner';
 
 const HELP = `usage: npm start -- [options]
 
@@ -29,7 +31,10 @@ options:
   --low-power       the switch's PoE budget cannot cover the phone (it stays in low power)
   --static IP/MASK  static address from the phone's settings (no DHCP), TFTP 10.1.100.1
   --quiet           only the display and the summary, no log lines
-  --json            print the summary as JSON`;
+  --json            print the summary as JSON
+  --engine E        what the phones run: native (default; fast), or the real loader and
+                    firmware bundles in quickjs or xs (Moddable XS), under the engine's
+                    memory gate; the figures are printed at the end`;
 
 function formatTime(ms: number): string {
   return (ms / 1000).toFixed(3).padStart(9);
@@ -61,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
         pcap: { type: 'string' }, seed: { type: 'string' }, phones: { type: 'string' }, seconds: { type: 'string' },
         loss: { type: 'string' }, 'no-cdp': { type: 'boolean' }, 'no-lldp': { type: 'boolean' },
         'low-power': { type: 'boolean' }, static: { type: 'string' }, quiet: { type: 'boolean' },
-        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, engine: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -78,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   const loss = numberOption(args.loss, 'loss', 0, 0.9, 0);
   const quiet = Boolean(args.quiet || args.json);
   const out = (line: string) => { if (!args.json) console.log(line); };
+  const engine = args.engine ?? 'native';
+  if (!isEngineKind(engine)) throw new UserError(`--engine ${engine}: one of ${ENGINE_KINDS.join(', ')}`, 2);
 
   const image = await firmwareImage();
   const options: LabOptions = {
@@ -96,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     const gw = ((s.address & s.mask) | 1) >>> 0;
     options.phone = { ...options.phone, settings: { mode: 'static', address: s.address, mask: s.mask, gateway: gw, dnsServers: [gw], tftpServers: [parseIp('10.1.100.1')!] } };
   }
-  const lab = new Lab(options);
+  const lab = await Lab.create({ ...options, engine });
   for (const p of lab.phones) {
     p.board.onDisplay((line, text, t) => {
       if (text !== '') out(`${pc.dim(formatTime(t))} ${pc.cyan(p.name.padEnd(12))} ${pc.bold(pc.green(`[${line}] ${text}`))}`);
@@ -104,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   out(pc.bold(`Dialtone lab: ${phones} phone(s), seed ${seed}, voice VLAN ${lab.voiceVlan}`));
   lab.start();
-  lab.sched.run(seconds * 1000, () => lab.allReady());
+  lab.sched.run(seconds * 1000, () => lab.allReady() || lab.engineStopped());
   // Let the last frames of the step (announcements, ACKs) reach the capture.
   lab.sched.runFor(2000);
 
@@ -130,7 +137,19 @@ export async function run(argv: string[]): Promise<number> {
       (args.pcap ? `, ${lab.pcap!.count} frames written to ${args.pcap}` : '')));
     out(pc.dim('Steps 5-9 (TFTP, trust list, configuration, CallManager, load) are not built yet: see ../shared/ROADMAP.md.'));
   }
-  return summary.every((s) => s.ready) ? 0 : 1;
+  // Engine runs: the memory figures beside the goals; over the gate is a failure.
+  let stopped = false;
+  for (const p of lab.phones) {
+    const r = p.engine.report();
+    if (!r) continue;
+    if (!args.json) out(`${pc.bold(p.name)} on ${engine}:\n  ${formatReport(r).join('\n  ')}`);
+    if (r.stop) {
+      stopped = true;
+      console.error(pc.red(`${p.name}: ${engine} run stopped (${r.stop.kind}) at ${r.stop.atMs} ms: ${r.stop.message}`));
+    }
+  }
+  lab.dispose();
+  return summary.every((s) => s.ready) && !stopped ? 0 : 1;
 }
 
 runIfMain(import.meta.url, 'start', run);

@@ -1,43 +1,62 @@
 /**
- * `dialtone target` (`npm run target`): run the built bundles in QuickJS on a simulated
- * board, on virtual time, under an app-heap budget, and print the memory figures.
+ * `dialtone target` (`npm run target`): boot the built bundles (dist/bootloader.js,
+ * dist/firmware.js signed with the development key in slot A, dist/recovery.js) on a real
+ * engine against the lab (switch, PSE, CDP/LLDP-MED, DHCP, TFTP, CallManagers), on virtual
+ * time, until the boot reaches its last built stage (Lab.allReady) and then for a while
+ * (steady state), under the engine's memory gate (hal/target/budgets.ts), and print per
+ * engine: load cost, steady, peak (with the event and virtual time), bytecode, each goal
+ * beside its figure. `--bundle FILE` runs any bundle on a silent cable instead.
  *
- *   (no option)     dist/bootloader.js on a flash provisioned with dist/firmware.js signed
- *                   by the development key: the loader verifies it and starts it.
- *   --firmware      dist/firmware.js directly (main(hal) called by the runner)
- *   --bundle FILE   any bundle built by `dialtone build` (its global is read from line 1)
- *   --budget BYTES  app-heap budget (default 65536)
- *   --ms MS         virtual time to run (default 30000)
- *   --seed N        scheduler seed (default 1)
- *   --quiet         no display/log/frame lines, only the figures
- *
- * Exit code 0 when every run ended without exceeding the budget or crashing, 1 otherwise.
+ * Exit code 0 when every run reached ready under its gate; 1 over a gate (with the figure
+ * and the event that crossed it), on a crash, or when the boot did not reach ready.
  */
-import { SimFlash } from '../../hal/sim/flash';
-import { provisionFlash, devImage } from '../lab/provision';
-import { REPO_ROOT } from '../build/build';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pc from 'picocolors';
+import { REPO_ROOT } from '../build/build';
 import { UserError, runIfMain } from '../errors';
+import { Lab } from '../lab/lab';
+import { devImage } from '../lab/provision';
+import { asciiBytes } from '../../lib/bytes';
 import { Scheduler } from '../../hal/sim/scheduler';
 import { SimNic, connectNics } from '../../hal/sim/ether';
-import { DEFAULT_BUDGET_BYTES, QuickJsBoard, formatReport, type RunnerReport } from '../../hal/target/quickjs';
+import { makePhoneBoard, prepareEngine, type EngineKind } from '../../hal/target/engine';
+import { formatReport, type Bundle, type RunnerReport } from '../../hal/target/runner';
+import { budgetOf } from '../../hal/target/budgets';
+import type { PhoneBundles } from './bundles';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
+type Engine = Exclude<EngineKind, 'native'>;
+const ENGINES: Engine[] = ['quickjs', 'xs'];
 
-const USAGE = `usage: dialtone target [--firmware | --bundle FILE] [--budget BYTES] [--ms MS] [--seed N] [--quiet]
+const USAGE = `usage: dialtone target [--engine quickjs|xs|all] [--ms MS] [--seed N] [--loss P] [--budget BYTES]
+                      [--bundle FILE] [--verbose]
 
-  Runs dist/bootloader.js on a flash holding dist/firmware.js signed with the development
-  key (the loader verifies and starts it) in QuickJS on a simulated board, under an app-heap budget (default ${DEFAULT_BUDGET_BYTES} B).`;
+  Boots dist/bootloader.js on a flash holding dist/firmware.js (signed with the development
+  key) in a real engine, cabled to the lab (switch with PoE, CDP/LLDP-MED, DHCP, TFTP, the
+  CallManagers), until the boot reaches its last built stage and then MS more of virtual
+  time, under the engine's memory gate. Prints per engine: load cost, steady, peak (and where
+  and when it happened), bytecode, and each goal beside its figure.
 
-interface Args {
-  mode: 'loader' | 'firmware' | 'bundle';
-  bundle?: string;
-  budget: number;
+  --engine E      quickjs, xs (Moddable XS through @agoric/xsnap), or all (default)
+  --ms MS         virtual time to run on after ready: the steady state (default 60000)
+  --seed N        seed of the lab (default 1)
+  --loss P        frame loss on the phone's cable, 0..0.9 (default 0)
+  --budget BYTES  override the gate (default: quickjs ${budgetOf('quickjs').gate}, xs ${budgetOf('xs').gate})
+  --bundle FILE   run FILE (any bundle from 'npm run build') on a silent cable for MS instead
+  --verbose       print the phone's log and display lines as they happen
+
+  Exit 1 over a gate, on a crash, or when the boot does not reach its last stage.
+  Run 'npm run build' first.`;
+
+export interface Args {
+  engines: Engine[];
   ms: number;
   seed: number;
-  quiet: boolean;
+  loss: number;
+  budget?: number;
+  bundle?: string;
+  verbose: boolean;
 }
 
 function intArg(name: string, v: string | undefined, min: number): number {
@@ -46,16 +65,30 @@ function intArg(name: string, v: string | undefined, min: number): number {
 }
 
 function parseArgs(argv: string[]): Args | null {
-  const a: Args = { mode: 'loader', budget: DEFAULT_BUDGET_BYTES, ms: 30_000, seed: 1, quiet: false };
+  const a: Args = { engines: ENGINES.slice(), ms: 60_000, seed: 1, loss: 0, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     switch (k) {
-      case '--firmware': a.mode = 'firmware'; break;
-      case '--bundle': a.mode = 'bundle'; a.bundle = argv[++i]; if (!a.bundle) throw new UserError('--bundle needs a file'); break;
-      case '--budget': a.budget = intArg('--budget', argv[++i], 1); break;
+      case '--engine': {
+        const v = argv[++i];
+        if (v === 'all') a.engines = ENGINES.slice();
+        else if (v === 'quickjs' || v === 'xs') a.engines = [v];
+        else throw new UserError(`--engine needs quickjs, xs or all${v ? ` (not '${v}')` : ''}`);
+        break;
+      }
       case '--ms': a.ms = intArg('--ms', argv[++i], 0); break;
       case '--seed': a.seed = intArg('--seed', argv[++i], 0); break;
-      case '--quiet': a.quiet = true; break;
+      case '--loss': {
+        const v = Number(argv[++i]);
+        if (!Number.isFinite(v) || v < 0 || v > 0.9) throw new UserError('--loss needs a number from 0 to 0.9');
+        a.loss = v;
+        break;
+      }
+      case '--budget': a.budget = intArg('--budget', argv[++i], 1); break;
+      case '--bundle': a.bundle = argv[++i]; if (!a.bundle) throw new UserError('--bundle needs a file'); break;
+      case '--verbose': a.verbose = true; break;
+      // The old flag: the default now prints only the figures.
+      case '--quiet': a.verbose = false; break;
       case '-h': case '--help': console.log(USAGE); return null;
       default: throw new UserError(`target: unknown option '${k}' (see --help)`);
     }
@@ -63,67 +96,107 @@ function parseArgs(argv: string[]): Args | null {
   return a;
 }
 
-function readBundle(file: string): { code: string; globalName: string } {
+function readBundle(file: string): Bundle {
   if (!fs.existsSync(file)) throw new UserError(`${path.relative(process.cwd(), file)} not found: run 'npm run build' first`);
   const code = fs.readFileSync(file, 'latin1');
   const m = /^var ([A-Za-z_$][\w$]*);/.exec(code);
   if (!m) throw new UserError(`${file}: not a bundle from 'dialtone build' (no 'var <Global>;' on line 1)`);
-  return { code, globalName: m[1] };
+  return { code, filename: path.basename(file), globalName: m[1] };
 }
 
-/** One run of one bundle on a fresh board. */
-async function runOne(label: string, file: string, args: Args, flash?: SimFlash): Promise<RunnerReport> {
-  const { code, globalName } = readBundle(file);
-  const sched = new Scheduler(args.seed);
-  const stamp = (): string => { const t = sched.now(); return pc.dim(`[${(Number.isInteger(t) ? String(t) : t.toFixed(3)).padStart(9)} ms]`); };
-  const say = (s: string): void => { if (!args.quiet) console.log(`${stamp()} ${s}`); };
-  const qb = await QuickJsBoard.create({ sched, budgetBytes: args.budget, bundle: { code, filename: path.basename(file), globalName }, board: flash ? { flash } : undefined });
-  const board = qb.board;
-  board.onLog((e) => say(`${board.name} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
-  board.onDisplay((line, text) => say(pc.cyan(`${board.name} display ${line}: ${text}`)));
-  // The other end of the phone's cable, so sent frames are seen.
-  const peer = new SimNic(sched, new Uint8Array([0x02, 0, 0, 0, 0, 0xfe]));
-  connectNics(sched, board.nic, peer);
-  peer.onReceive((f) => say(`eth frame ${f.length} B to ${Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':')}`));
+/** dist/ as `npm run build` left it. */
+function distBundles(): PhoneBundles {
+  const dist = path.join(REPO_ROOT, 'dist');
+  const loader = readBundle(path.join(dist, 'bootloader.js'));
+  const firmware = readBundle(path.join(dist, 'firmware.js'));
+  const rec = path.join(dist, 'recovery.js');
+  const recovery = fs.existsSync(rec) ? readBundle(rec) : undefined;
+  return { loader, firmware, recovery, image: devImage(asciiBytes(firmware.code)) };
+}
+
+const stamp = (t: number): string => pc.dim(`[${t.toFixed(3).padStart(11)} ms]`);
+
+export interface TargetRun {
+  engine: Engine;
+  report: RunnerReport;
+  /** Virtual time the boot reached its last built stage (-1: never). */
+  readyAtMs: number;
+  ok: boolean;
+}
+
+/** Boot the bundles against the lab on one engine; print the figures. */
+export async function bootOnLab(engine: Engine, bundles: PhoneBundles, args: Args, print: (line: string) => void = console.log): Promise<TargetRun> {
+  await prepareEngine(engine);
+  const lab = await Lab.create({
+    engine, bundles, image: bundles.image, seed: args.seed, budgetBytes: args.budget,
+    phone: args.loss > 0 ? { faults: { loss: args.loss } } : undefined,
+  });
+  const phone = lab.phones[0];
+  if (args.verbose) {
+    phone.board.onLog((e) => print(`${stamp(e.t)} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
+    phone.board.onDisplay((line, text, t) => print(pc.cyan(`${stamp(t)} display ${line}: ${text}`)));
+  }
   try {
-    console.log(pc.bold(`${label}: ${path.relative(process.cwd(), file)} (${code.length} B) in QuickJS, budget ${args.budget} B, ${args.ms} ms virtual`));
-    const report = qb.run(args.ms);
-    for (const line of formatReport(report)) console.log(`  ${line}`);
-    if (report.stop) console.log(`  ${pc.red('STOPPED')} (${report.stop.kind}) at ${report.stop.atMs} ms: ${report.stop.message}`);
-    return report;
+    const gate = args.budget ?? budgetOf(engine).gate;
+    print(pc.bold(`${engine}: ${bundles.loader.filename} (${bundles.loader.code.length} B) -> ${bundles.firmware.filename} (${bundles.firmware.code.length} B) against the lab, seed ${args.seed}, gate ${gate} B`));
+    lab.start();
+    lab.sched.run(600_000, () => lab.allReady() || lab.engineStopped());
+    const ready = phone.board.logs.find((e) => e.tag === 'boot' && e.message.endsWith('-> ready'));
+    if (ready && !lab.engineStopped()) {
+      phone.engine.markSteady();
+      lab.sched.run(lab.sched.now() + args.ms, () => lab.engineStopped());
+    }
+    const report = phone.engine.report()!;
+    const readyAtMs = ready ? ready.t : -1;
+    print(`  ${ready ? `ready at ${readyAtMs.toFixed(3)} ms, then ${args.ms} ms of steady state` : pc.red('did not reach ready')}`);
+    for (const line of formatReport(report)) print(`  ${line}`);
+    if (report.stop) print(`  ${pc.red('STOPPED')} (${report.stop.kind}) at ${report.stop.atMs} ms: ${report.stop.message}`);
+    return { engine, report, readyAtMs, ok: ready !== undefined && report.stop === null };
   } finally {
-    qb.dispose();
+    lab.dispose();
   }
 }
 
-const failed = (r: RunnerReport): boolean => r.stop !== null;
+/** Any bundle on a silent cable (the peer only counts frames). */
+async function runBundle(engine: Engine, bundle: Bundle, args: Args): Promise<boolean> {
+  await prepareEngine(engine);
+  const sched = new Scheduler(args.seed);
+  const pb = makePhoneBoard({
+    engine, sched, budgetBytes: args.budget, program: { bundles: { loader: bundle } },
+    board: { name: 'phone', mac: new Uint8Array([0x00, 0x1b, 0xd4, 0x00, 0x00, 0x01]) },
+  });
+  const peer = new SimNic(sched, new Uint8Array([0x02, 0, 0, 0, 0, 0xfe]));
+  connectNics(sched, pb.board.nic, peer);
+  let frames = 0;
+  peer.onReceive(() => { frames++; });
+  if (args.verbose) pb.board.onLog((e) => console.log(`${stamp(e.t)} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
+  try {
+    console.log(pc.bold(`${engine}: ${bundle.filename} (${bundle.code.length} B) on a silent cable, ${args.ms} ms`));
+    pb.board.powerOn();
+    sched.run(args.ms, () => pb.stopped());
+    const r = pb.report()!;
+    for (const line of formatReport(r)) console.log(`  ${line}`);
+    console.log(`  frames out  ${frames}`);
+    if (r.stop) console.log(`  ${pc.red('STOPPED')} (${r.stop.kind}) at ${r.stop.atMs} ms: ${r.stop.message}`);
+    return r.stop === null;
+  } finally {
+    pb.dispose();
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (!args) return 0;
-  const dist = path.join(REPO_ROOT, 'dist');
-  const reports: RunnerReport[] = [];
-  if (args.mode === 'bundle') {
-    reports.push(await runOne('bundle', path.resolve(args.bundle!), args));
-  } else if (args.mode === 'firmware') {
-    reports.push(await runOne('firmware', path.join(dist, 'firmware.js'), args));
+  let ok = true;
+  if (args.bundle) {
+    const b = readBundle(path.resolve(args.bundle));
+    for (const e of args.engines) ok = (await runBundle(e, b, args)) && ok;
   } else {
-    // Factory state: dist/firmware.js signed with the development key in slot A, so the
-    // loader bundle verifies it (SHA-256 + Ed25519 through the HAL) and starts it.
-    const firmware = fs.readFileSync(path.join(dist, 'firmware.js'));
-    const flash = new SimFlash('nor-4m');
-    provisionFlash(flash, { image: devImage(new Uint8Array(firmware)) });
-    console.log(pc.dim(`simulated flash: dist/firmware.js (${firmware.length} B) signed with the development key in slot A`));
-    const r = await runOne('bootloader', path.join(dist, 'bootloader.js'), args, flash);
-    reports.push(r);
-    if (r.imagesStarted === 0 && !failed(r)) {
-      console.log(pc.red('the loader started no image from a provisioned flash'));
-      return 1;
-    }
+    const bundles = distBundles();
+    for (const e of args.engines) ok = (await bootOnLab(e, bundles, args)).ok && ok;
   }
-  const bad = reports.some(failed);
-  console.log(bad ? pc.red('target: FAILED') : pc.green('target: ok'));
-  return bad ? 1 : 0;
+  console.log(ok ? pc.green('target: ok') : pc.red('target: FAILED'));
+  return ok ? 0 : 1;
 }
 
 runIfMain(import.meta.url, 'target', run);
