@@ -148,7 +148,8 @@ export class EngineBoard {
 
   private fresh(hal: Hal): EngineRunner {
     this.retire();
-    const onStop = (s: StopReason): void => { if (!this.stop) this.stop = s; };
+    if (this.halted && this.stop) throw new GuestStopped(this.stop);
+    const onStop = (s: StopReason): void => this.halt(s);
     let r: EngineRunner;
     try {
       r = this.newRunner({ sched: this.sched, hal, onStop });
@@ -163,6 +164,22 @@ export class EngineBoard {
     return r;
   }
 
+  /**
+   * The first stop is kept (`stop`; `run()` ends there). Over the gate or a runaway halts
+   * the board, as an engine abort does on a chip (XS out of memory is no exception the
+   * firmware can catch): it powers off once the current event has unwound (its guard then
+   * schedules no reset), so a lab goes on without this phone. A crash resets the board as
+   * natively (the loader may then revert a test image).
+   */
+  private halt(s: StopReason): void {
+    if (!this.stop) this.stop = s;
+    if (s.kind === 'crash' || this.halted) return;
+    this.halted = true;
+    this.sched.after(0, () => this.board.powerOff());
+  }
+
+  private halted = false;
+
   private boot(hal: Hal): void {
     const b = this.opts.bundle;
     this.fresh(hal).start(b.code, b.filename, b.globalName);
@@ -176,7 +193,7 @@ export class EngineBoard {
     const bytes = new Uint8Array(length);
     const st = hal.flash.read(offset, bytes);
     if (st !== 0) {
-      if (!this.stop) this.stop = { kind: 'crash', atMs: this.sched.now(), message: `system.startImage(${offset}, ${length}): flash read failed with status ${st}` };
+      this.halt({ kind: 'crash', atMs: this.sched.now(), message: `system.startImage(${offset}, ${length}): flash read failed with status ${st}` });
       return;
     }
     this.imagesStarted++;
