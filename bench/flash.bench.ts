@@ -12,7 +12,7 @@ import { flashSource, validateImage, trustedKey } from '../flash/image';
 import { BootStateStore } from '../flash/bootstate';
 import { beginStaging } from '../flash/stage';
 import { signImage, devKey } from '../tools/image/lib';
-import { scenarios, sweep } from '../test/sim/flash/sweep';
+import { scenarios, sweep, MODES } from '../test/sim/flash/sweep';
 
 type Figure = { figure: string; ours: string | number; reference?: string | number; unit: string; note?: string };
 
@@ -57,11 +57,20 @@ export async function bench(): Promise<Figure[]> {
     ours: `min ${Math.min(...inImage)} / max ${Math.max(...inImage)}`, reference: 'goal 1', unit: 'erases',
     note: `${used} sectors for ${image.length} bytes; ${counts.slice(used).reduce((a, b) => a + b, 0)} erases in the rest of the slot`,
   });
-  let cuts = 0;
-  for (const s of scenarios()) {
+  let single = 0;
+  let double = 0;
+  const pairs = new Set<string>();
+  const all = scenarios();
+  for (const s of all) {
     const r = sweep(s);
-    cuts += r.single + r.double;
+    single += r.single;
+    double += r.double;
+    for (const k of Object.keys(r.pairs)) pairs.add(k);
   }
-  figures.push({ figure: 'power-cut sweep cut points tried', ours: cuts, unit: 'cuts', note: 'stage, test boot, confirm, revert, prefs write, prefs GC; before/after/torn + torn double cuts' });
+  figures.push({
+    figure: 'power-cut sweep cut points tried', ours: single + double, unit: 'cuts',
+    note: `${all.length} scenarios (test/sim/flash/sweep.ts); ${single} single cuts in ${MODES.length} modes (${MODES.join('/')}), ` +
+      `${double} double cuts in ${pairs.size} of ${MODES.length * MODES.length} mode pairs`,
+  });
   return figures;
 }

@@ -16,6 +16,7 @@ import type { BenchRow } from './types';
 import { Scheduler } from '../hal/sim/scheduler';
 import { SimBoard } from '../hal/sim/board';
 import { runLoader } from '../flash/loader';
+import { developmentConfig, configKeys } from '../flash/config';
 import { serialRecovery } from '../flash/serial/recovery';
 import { devKey, signImage } from '../tools/image/lib';
 import { SmpClient } from '../tools/flash/client';
@@ -41,7 +42,9 @@ function flashOnce(img: Uint8Array, bufferSize: number, interrupt: boolean): Run
   let started = false;
   const board = new SimBoard(sched, {
     name: 'bench', mac: new Uint8Array([0, 0x1e, 0x4a, 0, 0, 9]), baud: BAUD,
-    boot: (hal) => runLoader(hal, { recovery: (h, l) => serialRecovery(h, { layout: l, bufferSize }) }),
+    // A development loader (it trusts the development key the bench signs with).
+    boot: (hal) => runLoader(hal, { config: developmentConfig() }),
+    startRecovery: (hal) => serialRecovery(hal, { keys: configKeys(hal.crypto, developmentConfig()), bufferSize }),
     startImage: () => { started = true; },
   });
   board.powerOn();

@@ -11,6 +11,13 @@
  *
  * Invariant kept by the loader and stage.ts: the running image is the pending slot when
  * `pending !== SLOT_NONE && tried`, else the confirmed slot.
+ *
+ * The rollback floor only rises: load() reports the highest floor of every valid record in
+ * both sectors (not only the newest record's), and write() never writes a lower one. So a
+ * record with a lower floor, whoever wrote it, lowers nothing; the preferences hold a
+ * second copy for when both sectors are erased (flash/floor.ts, the loader takes the max).
+ * The development-override bit (BS_F_DEV_DOWNGRADE) is still decoded, for the log only: no
+ * loader obeys a flag in flash (flash/config.ts `allowDowngrade` is a build option).
  */
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
@@ -34,9 +41,9 @@ export interface BootState {
   pending: number;
   /** The pending image has been started once; a reset now means it was not confirmed. */
   tried: boolean;
-  /** Development override: images below the security floor may boot. */
+  /** The record carries the old development-override bit (ignored by every loader; logged). */
   devDowngrade: boolean;
-  /** Lowest security counter an image may carry to boot. */
+  /** Lowest security counter an image may carry to boot: the highest of every valid record. */
   securityFloor: number;
 }
 
@@ -131,6 +138,7 @@ export class BootStateStore {
   load(): BootState {
     let best: BootState | null = null;
     let bestSector = 0;
+    let floor = 0;
     const lastNonBlank: number[] = [];
     for (let s = 0; s < LAYOUT_BOOTSTATE_SECTORS; s++) {
       lastNonBlank.push(-1);
@@ -143,6 +151,7 @@ export class BootStateStore {
         if (isBlank(this.rec)) continue;
         lastNonBlank[s] = k;
         const st = decodeBootRecord(this.rec);
+        if (st !== null && st.securityFloor > floor) floor = st.securityFloor;
         if (st !== null && (best === null || st.seq > best.seq)) {
           best = st;
           bestSector = s;
@@ -150,6 +159,7 @@ export class BootStateStore {
       }
     }
     this.current = best !== null ? best : blankBootState();
+    if (floor > this.current.securityFloor) this.current.securityFloor = floor;
     this.curSector = bestSector;
     this.nextSlot = lastNonBlank[bestSector] + 1;
     this.loaded = true;
@@ -164,13 +174,15 @@ export class BootStateStore {
 
   /**
    * Append `next` (its seq is assigned here) as a new record. On success the returned
-   * state is what a reload reads; on a flash error the previous state still stands.
+   * state is what a reload reads; on a flash error the previous state still stands. A
+   * floor lower than the current one is raised to it (the floor never goes down).
    */
   write(next: BootState): Result<BootState> {
     if (!this.loaded) this.load();
     if (!validSlotByte(next.confirmed) || !validSlotByte(next.pending)) return fail('malformed', 'boot state: bad slot number');
     const s = copyBootState(next);
     s.seq = this.current.seq + 1;
+    if (s.securityFloor < this.current.securityFloor) s.securityFloor = this.current.securityFloor;
     let sector = this.curSector;
     let slot = this.nextSlot;
     if (slot >= this.perSector) {

@@ -113,7 +113,7 @@ export const BS_RESERVED_OFF = 11;    // u8 0xff
 export const BS_FLOOR_OFF = 12;       // u32 security counter floor (no image below it boots)
 export const BS_CRC_OFF = 28;         // u32 CRC-32 over bytes [0, 28)
 export const BS_F_TRIED = 0x01;       // the pending image was started once (test boot)
-export const BS_F_DEV_DOWNGRADE = 0x02; // development override: lower security counters boot
+export const BS_F_DEV_DOWNGRADE = 0x02; // obsolete override bit: decoded and logged, obeyed by no loader (a build option now)
 
 // ---------------------------------------------------------------------------------------
 // Preferences (flash/prefs.ts): a ring of pages, each a log of records

@@ -89,7 +89,7 @@ export type ImageFault =
   | 'hash-mismatch'    // the content does not hash to the SHA-256 TLV (tampered, truncated)
   | 'unknown-key'      // no trusted key has this key id
   | 'bad-signature'
-  | 'downgrade'        // security counter below the floor
+  | 'downgrade'        // security counter below the floor, or version below the confirmed image's
   | 'not-bootable';    // IMAGE_F_NON_BOOTABLE
 
 export interface ImageFail extends Fail {
@@ -226,6 +226,13 @@ export function compareVersions(a: ImageVersion, b: ImageVersion): number {
   if (a.minor !== b.minor) return a.minor - b.minor;
   if (a.revision !== b.revision) return a.revision - b.revision;
   return a.build - b.build;
+}
+
+/** a < b on major, minor, revision (the build number does not count). */
+export function versionBelow(a: ImageVersion, b: ImageVersion): boolean {
+  if (a.major !== b.major) return a.major < b.major;
+  if (a.minor !== b.minor) return a.minor < b.minor;
+  return a.revision < b.revision;
 }
 
 export function versionToString(v: ImageVersion): string {
@@ -535,11 +542,22 @@ export function validateImage(src: ByteSource, crypto: Crypto, keys: TrustedKey[
   return refuse('signature', 'bad-signature', 'unreachable');
 }
 
-/** Boot policy: bootable flag and the anti-rollback floor (unless the development override). */
-export function checkPolicy(info: ImageInfo, securityFloor: number, allowDowngrade: boolean): ImageResult<ImageInfo> {
+/**
+ * Boot policy: the bootable flag, the anti-rollback floor, and (MCUboot's downgrade
+ * prevention) no version below `minVersion`, the confirmed image's, compared on major,
+ * minor and revision (as MCUboot does without VERSION_CMP_USE_BUILD_NUMBER; an equal version
+ * passes). `allowDowngrade` is the development loader's build option and skips both.
+ */
+export function checkPolicy(info: ImageInfo, securityFloor: number, allowDowngrade: boolean,
+                            minVersion?: ImageVersion | null): ImageResult<ImageInfo> {
   if ((info.header.flags & IMAGE_F_NON_BOOTABLE) !== 0) return refuse('refused', 'not-bootable', 'image is flagged non-bootable');
-  if (info.securityCounter < securityFloor && !allowDowngrade) {
-    return refuse('refused', 'downgrade', 'security counter ' + info.securityCounter + ' is below ' + securityFloor);
+  if (allowDowngrade) return ok(info);
+  if (info.securityCounter < securityFloor) {
+    return refuse('refused', 'downgrade', 'security counter ' + info.securityCounter + ' is below the floor ' + securityFloor);
+  }
+  if (minVersion !== undefined && minVersion !== null && versionBelow(info.header.version, minVersion)) {
+    return refuse('refused', 'downgrade', 'version ' + versionToString(info.header.version) +
+      ' is below the confirmed image\'s ' + versionToString(minVersion));
   }
   return ok(info);
 }

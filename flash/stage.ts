@@ -8,6 +8,12 @@
  * it, and programs data as it arrives; partial write units wait in a writeAlign-sized tail.
  * The confirmed slot is never the target, and a pending mark on the target is cleared
  * before its first erase, so a cut during staging always leaves the running image bootable.
+ *
+ * Rollback: an image is marked pending only when its security counter is at least the
+ * floor (the highest copy in the boot state and the preferences, as the loader computes
+ * it) and its version is not below the confirmed image's. The floor rises in one place,
+ * confirmRunning: the running firmware says it works, and the floor becomes its counter,
+ * first in the boot state (one record, with the confirmation), then in the preferences.
  */
 import type { NorFlash } from '../hal/flash';
 import { FLASH_OK } from '../hal/flash';
@@ -17,6 +23,8 @@ import type { Result } from '../lib/result';
 import type { FlashLayout, Region } from './layout';
 import { BootStateStore, runningSlot, copyBootState } from './bootstate';
 import type { BootState } from './bootstate';
+import type { Settings } from './settings';
+import { prefsFloor } from './floor';
 import { flashSource, readImageInfo, validateImage, checkPolicy } from './image';
 import type { ImageInfo, ImageResult, ImageVersion, TrustedKey, ValidateOptions } from './image';
 import { SLOT_NONE, SLOT_A, SLOT_COUNT, ERASED } from './constants';
@@ -190,23 +198,49 @@ export function beginStaging(flash: NorFlash, layout: FlashLayout, boot: BootSta
   return ok(new ImageStager(flash, layout, slot));
 }
 
-/** Full validation of `slot` (hash, signature) plus boot policy against the boot state. */
+/** Policy options of the loader build this code runs beside (serial recovery passes its own). */
+export interface PolicyOptions {
+  /** The development loader's downgrade override (flash/config.ts downgradeAllowed). */
+  allowDowngrade?: boolean;
+}
+
+/** The floor the loader enforces: the highest copy in the boot state and the preferences. */
+export function effectiveFloor(flash: NorFlash, layout: FlashLayout, boot: BootStateStore): number {
+  const b = boot.state().securityFloor;
+  const p = prefsFloor(flash, layout);
+  return p > b ? p : b;
+}
+
+/** The confirmed image's version (from its header), or null when none is confirmed or it does not parse. */
+export function confirmedVersion(flash: NorFlash, layout: FlashLayout, state: BootState): ImageVersion | null {
+  if (state.confirmed === SLOT_NONE) return null;
+  const i = readSlotInfo(flash, layout, state.confirmed);
+  return i.ok ? i.value.header.version : null;
+}
+
+/**
+ * Full validation of `slot` (hash, signature) plus boot policy: the floor, and no version
+ * below the confirmed image's (unless `slot` is the confirmed one).
+ */
 export function validateSlot(flash: NorFlash, layout: FlashLayout, boot: BootStateStore, slot: number,
-                             crypto: Crypto, keys: TrustedKey[], options?: ValidateOptions): ImageResult<ImageInfo> {
+                             crypto: Crypto, keys: TrustedKey[], options?: ValidateOptions,
+                             policy?: PolicyOptions): ImageResult<ImageInfo> {
   const r = layout.slots[slot];
   const v = validateImage(flashSource(flash, r.offset, r.size), crypto, keys, options);
   if (!v.ok) return v;
   const state = boot.state();
-  return checkPolicy(v.value, state.securityFloor, state.devDowngrade);
+  const allow = policy !== undefined && policy.allowDowngrade === true;
+  const min = slot === state.confirmed ? null : confirmedVersion(flash, layout, state);
+  return checkPolicy(v.value, effectiveFloor(flash, layout, boot), allow, min);
 }
 
 /** Validate `slot` and mark it pending: the loader test-boots it once at the next reset. */
 export function markPending(flash: NorFlash, layout: FlashLayout, boot: BootStateStore, slot: number,
-                            crypto: Crypto, keys: TrustedKey[]): Result<BootState> {
+                            crypto: Crypto, keys: TrustedKey[], policy?: PolicyOptions): Result<BootState> {
   const state = boot.load();
   if (slot === state.confirmed) return fail('refused', 'stage: slot ' + slot + ' is the confirmed image');
   if (state.pending !== SLOT_NONE && state.tried) return fail('refused', 'stage: a test boot is in progress');
-  const v = validateSlot(flash, layout, boot, slot, crypto, keys);
+  const v = validateSlot(flash, layout, boot, slot, crypto, keys, undefined, policy);
   if (!v.ok) return v;
   const next = copyBootState(state);
   next.pending = slot;
@@ -215,27 +249,42 @@ export function markPending(flash: NorFlash, layout: FlashLayout, boot: BootStat
 }
 
 /**
- * Confirm the running image (after a test boot, once it has registered): it becomes the
- * confirmed slot and the security floor rises to its counter. A no-op when nothing is on test.
+ * The running image works (the firmware calls this once its boot has reached the point that
+ * proves it: today the last built stage, later "registered"). A test boot or a fallback
+ * trial becomes the confirmed slot, and the rollback floor rises to the running image's
+ * security counter: in the boot state (the same record as the confirmation), then in the
+ * preferences (`settings`; its copy survives an erase of the boot state). Idempotent: call
+ * it at every boot; when nothing changes nothing is written, and a preferences copy that
+ * lags (a cut between the two writes) is brought up to date.
  */
-export function confirmRunning(flash: NorFlash, layout: FlashLayout, boot: BootStateStore): Result<BootState> {
+export function confirmRunning(flash: NorFlash, layout: FlashLayout, boot: BootStateStore,
+                               settings?: Settings | null): Result<BootState> {
   const state = boot.load();
-  if (state.pending === SLOT_NONE || !state.tried) return ok(state);
-  const info = readSlotInfo(flash, layout, state.pending);
+  const slot = runningSlot(state);
+  if (slot === SLOT_NONE) return fail('malformed', 'boot state names no running slot');
+  const info = readSlotInfo(flash, layout, slot);
   if (!info.ok) return info;
+  let done = state;
   const next = copyBootState(state);
-  next.confirmed = state.pending;
-  next.pending = SLOT_NONE;
-  next.tried = false;
-  if (info.value.securityCounter > next.securityFloor) next.securityFloor = info.value.securityCounter;
-  return boot.write(next);
-}
-
-/** The development override: lets images below the security floor boot (never in the field). */
-export function setDevelopmentOverride(boot: BootStateStore, on: boolean): Result<BootState> {
-  const state = boot.load();
-  if (state.devDowngrade === on) return ok(state);
-  const next = copyBootState(state);
-  next.devDowngrade = on;
-  return boot.write(next);
+  let write = false;
+  if (state.pending !== SLOT_NONE && state.tried) {
+    next.confirmed = state.pending;
+    next.pending = SLOT_NONE;
+    next.tried = false;
+    write = true;
+  }
+  if (info.value.securityCounter > next.securityFloor) {
+    next.securityFloor = info.value.securityCounter;
+    write = true;
+  }
+  if (write) {
+    const w = boot.write(next);
+    if (!w.ok) return w;
+    done = w.value;
+  }
+  // The second copy; a failure here is repaired by the next call (the boot state holds it).
+  if (settings !== undefined && settings !== null && settings.getSecurityCounter() < done.securityFloor) {
+    settings.setSecurityCounter(done.securityFloor);
+  }
+  return ok(done);
 }

@@ -30,6 +30,13 @@ export interface System {
    * the image's `main(hal)` is then called with the same HAL.
    */
   startImage(offset: number, length: number): void;
+  /**
+   * Loader only, on its recovery row (nothing valid to boot): hand over to the serial
+   * recovery module (dist/recovery.js). On a board it sits in the loader region beside the
+   * loader (not updatable); the engine evaluates it as it does an image, the loader's RAM
+   * goes, and its `DialtoneRecovery.main(hal)` is called with the same HAL.
+   */
+  startRecovery(): void;
   /** One log line; the adapter adds the time stamp. */
   log(level: LogLevel, tag: string, message: string): void;
 }

@@ -13,7 +13,7 @@ interface CommandEntry {
 // Static table so the bundle of commands is visible in one place; modules load lazily.
 const COMMANDS: Record<string, CommandEntry> = {
   start: { module: './start/cli.ts', summary: 'boot a simulated phone in the lab (--pcap FILE, --seed N)' },
-  build: { module: './build/cli.ts', summary: 'bundle dist/firmware.js and dist/bootloader.js for the target' },
+  build: { module: './build/cli.ts', summary: 'bundle dist/firmware.js, dist/bootloader.js and dist/recovery.js (--trust KEY.pub, --release)' },
   target: { module: './target/cli.ts', summary: 'run the built bundles in QuickJS under a memory budget' },
   keygen: { module: './image/keygen.ts', summary: 'make an Ed25519 signing key' },
   sign: { module: './image/sign.ts', summary: 'sign a firmware bundle into a flashable image' },

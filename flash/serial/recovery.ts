@@ -1,6 +1,7 @@
 /**
- * Serial recovery, the device side: when the loader finds no valid image it calls
- * `serialRecovery(hal)` and the board answers SMP requests on its console UART (framing in
+ * Serial recovery, the device side: when the loader finds no valid image it hands over to
+ * the recovery module (flash/recovery-main.ts, via hal.system.startRecovery), which calls
+ * `serialRecovery(hal, options)`, and the board answers SMP requests on its console UART (framing in
  * frame.ts, commands in smp.ts, bytes in flash/serial/README.md), shaped after MCUboot's
  * boot_serial:
  *
@@ -36,7 +37,6 @@ import { versionToString } from '../image';
 import type { TrustedKey, ImageInfo } from '../image';
 import { beginStaging, markPending, readSlotInfo, validateSlot } from '../stage';
 import type { ImageStager } from '../stage';
-import { trustedKeys } from '../keys';
 import { bytesEqual } from '../../lib/bytes';
 import { FrameReader, FrameWriter, SMP_OP_READ, SMP_OP_WRITE } from './frame';
 import type { SmpHeader } from './frame';
@@ -66,8 +66,10 @@ export interface RecoveryEvent {
 }
 
 export interface RecoveryOptions {
-  /** Keys an image must be signed with (default: flash/keys.ts). */
-  keys?: TrustedKey[];
+  /** Keys an image must be signed with: the loader build's (flash/config.ts configKeys). */
+  keys: TrustedKey[];
+  /** The loader build's downgrade override (development loaders only; default false). */
+  allowDowngrade?: boolean;
   /** Largest packet accepted, length prefix and CRC included (default RECOVERY_BUFFER_SIZE). */
   bufferSize?: number;
   /** Inactivity timeout in ms (default RECOVERY_INACTIVITY_MS). */
@@ -91,6 +93,7 @@ interface Upload {
 export class RecoveryServer {
   private readonly hal: Hal;
   private readonly keys: TrustedKey[];
+  private readonly allowDowngrade: boolean;
   private readonly layout: FlashLayout | null;
   private readonly layoutError: string;
   private readonly bufferSize: number;
@@ -111,10 +114,11 @@ export class RecoveryServer {
   answered: number;
   badRequests: number;
 
-  constructor(hal: Hal, options?: RecoveryOptions) {
-    const o = options !== undefined ? options : {};
+  constructor(hal: Hal, options: RecoveryOptions) {
+    const o = options;
     this.hal = hal;
-    this.keys = o.keys !== undefined ? o.keys : trustedKeys(hal.crypto);
+    this.keys = o.keys;
+    this.allowDowngrade = o.allowDowngrade === true;
     this.bufferSize = o.bufferSize !== undefined ? o.bufferSize : RECOVERY_BUFFER_SIZE;
     this.inactivityMs = o.inactivityMs !== undefined ? o.inactivityMs : RECOVERY_INACTIVITY_MS;
     this.onEvent = o.onEvent;
@@ -423,7 +427,8 @@ export class RecoveryServer {
       return;
     }
     // 2. Validate it as the loader will (signed images only, boot policy) and mark it pending.
-    const mk = markPending(this.hal.flash, layout, this.store as BootStateStore, u.slot, this.hal.crypto, this.keys);
+    const mk = markPending(this.hal.flash, layout, this.store as BootStateStore, u.slot, this.hal.crypto, this.keys,
+      { allowDowngrade: this.allowDowngrade });
     const parsed = readSlotInfo(this.hal.flash, layout, u.slot);
     if (!mk.ok) {
       this.refuse(h, RC_EINVAL, true, parsed.ok ? parsed.value.hash : null, mk.detail, u);
@@ -466,16 +471,16 @@ export class RecoveryServer {
   }
 
   /**
-   * Write the boot state: `slot` pending a test boot, or confirmed when `permanent` (the
-   * security floor then rises to the image's counter, as confirmRunning does). '' when fine.
+   * Write the boot state: `slot` pending a test boot, or confirmed when `permanent`. The
+   * floor does not move here: it rises when the firmware, running, confirms it works
+   * (flash/stage.ts confirmRunning). '' when fine.
    */
-  private mark(slot: number, permanent: boolean, counter: number): string {
+  private mark(slot: number, permanent: boolean): string {
     if (this.store === null) return 'no layout';
     const st = copyBootState(this.store.load());
     if (permanent) {
       st.confirmed = slot;
       if (st.pending === slot) st.pending = SLOT_NONE;
-      if (counter > st.securityFloor) st.securityFloor = counter;
     } else {
       st.pending = slot;
     }
@@ -494,7 +499,8 @@ export class RecoveryServer {
     const layout = this.layout;
     if (layout === null) return { info: null, bootable: false };
     const v = this.store !== null
-      ? validateSlot(this.hal.flash, layout, this.store, slot, this.hal.crypto, this.keys, { buffer: this.scratch })
+      ? validateSlot(this.hal.flash, layout, this.store, slot, this.hal.crypto, this.keys, { buffer: this.scratch },
+        { allowDowngrade: this.allowDowngrade })
       : null;
     if (v !== null && v.ok) return { info: v.value, bootable: true };
     const r = readSlotInfo(this.hal.flash, layout, slot);
@@ -537,16 +543,12 @@ export class RecoveryServer {
     const confirm = fieldBool(req, 'confirm') === true;
     if (hash === undefined) { this.answerRc(h, RC_EINVAL, 'state write needs "hash"'); return; }
     let slot = SLOT_NONE;
-    let counter = 0;
     for (let s = SLOT_A; s <= SLOT_B; s++) {
       const it = this.slotInfo(s);
-      if (it.info !== null && it.bootable && bytesEqual(it.info.hash, hash)) {
-        slot = s;
-        counter = it.info.securityCounter;
-      }
+      if (it.info !== null && it.bootable && bytesEqual(it.info.hash, hash)) slot = s;
     }
     if (slot === SLOT_NONE) { this.answerRc(h, RC_ENOENT, 'no valid image with that hash'); return; }
-    const mk = this.mark(slot, confirm, counter);
+    const mk = this.mark(slot, confirm);
     if (mk !== '') { this.answerRc(h, RC_EUNKNOWN, 'boot state: ' + mk); return; }
     this.hal.system.log(LOG_INFO, 'recovery', 'slot ' + (slot === SLOT_A ? 'A' : 'B') + (confirm ? ' confirmed' : ' set for a test boot'));
     this.listImages(h);
@@ -557,7 +559,7 @@ export class RecoveryServer {
  * Enter serial recovery on `hal.serial` (the loader calls this when no slot holds a valid
  * image). Returns at once; the board then runs on UART events and timers until a reset.
  */
-export function serialRecovery(hal: Hal, options?: RecoveryOptions): void {
+export function serialRecovery(hal: Hal, options: RecoveryOptions): void {
   const server = new RecoveryServer(hal, options);
   server.start();
 }

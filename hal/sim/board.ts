@@ -53,6 +53,11 @@ export interface SimBoardOptions {
   boot: (hal: Hal) => void;
   /** What `hal.system.startImage` runs (the sim's "evaluate the bundle from flash"). */
   startImage?: (hal: Hal, offset: number, length: number) => void;
+  /**
+   * What `hal.system.startRecovery` runs: the serial recovery module (natively,
+   * flash/recovery-main.ts `main(hal, config)`; an engine runner evaluates dist/recovery.js).
+   */
+  startRecovery?: (hal: Hal) => void;
   /** 'host' (node:crypto, default), 'portable' (@noble), or any Crypto. */
   crypto?: 'host' | 'portable' | Crypto;
   /** Console line rate (default 115200). */
@@ -216,6 +221,7 @@ export class SimBoard {
         if (this.watchdogPeriod > 0 && this.st === 'on') this.armWatchdog(this.watchdogPeriod);
       },
       startImage: (offset: number, length: number) => this.startImage(offset, length),
+      startRecovery: () => this.startRecovery(),
       log: (level: LogLevel, tag: string, message: string) => this.log(level, tag, message),
     };
     this.hal = {
@@ -390,5 +396,23 @@ export class SimBoard {
     this.log(LOG_INFO, 'board', `start image at 0x${offset.toString(16)} (${length} bytes)`);
     const g = this.gen;
     this.schedule(0, () => this.guard(() => start(this.hal, offset, length), g));
+  }
+
+  /**
+   * The loader hands over to the serial recovery module, as it does to an image: the
+   * loader's timers and handlers go, and the module starts as a new event.
+   */
+  private startRecovery(): void {
+    const start = this.opts.startRecovery;
+    if (!start) {
+      this.log(LOG_ERROR, 'board', 'startRecovery: this board has no recovery module');
+      throw new Error('startRecovery not supported by this SimBoard');
+    }
+    if (this.clock) this.clock.cancelAll();
+    this.nic.resetHandlers();
+    this.uart.reset();
+    this.log(LOG_INFO, 'board', 'start serial recovery');
+    const g = this.gen;
+    this.schedule(0, () => this.guard(() => start(this.hal), g));
   }
 }

@@ -40,6 +40,7 @@ export function simHostHal(sched: Scheduler, eth: EthernetPort, options: SimHost
       watchdogStart: () => undefined,
       watchdogFeed: () => undefined,
       startImage: () => { throw new Error(`${options.label}: a simulated host has no images to start`); },
+      startRecovery: () => { throw new Error(`${options.label}: a simulated host has no loader`); },
       log: (level, tag, message) => { if (log) log(level, tag, message); },
     },
   };

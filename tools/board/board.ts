@@ -1,7 +1,9 @@
 /**
  * A simulated board whose loader's serial recovery listens on a real serial device: the
  * API under `dialtone board`. SimBoard (hal/sim/board.ts) runs the bootstrap loader
- * (flash/loader.ts) with serialRecovery (flash/serial/recovery.ts) wired in; the board's
+ * (flash/main.ts) natively with the configuration given (the keys it trusts: `--trust`,
+ * default the development key), and on its recovery row the serial recovery module
+ * (flash/recovery-main.ts, through hal.system.startRecovery) with the same; the board's
  * console line is bridged to the device (a pty from socat, a USB-serial adapter looped to
  * another) and the scheduler follows the wall clock (RealtimeDriver), so the line is paced
  * at the board's baud rate in real time.
@@ -20,8 +22,10 @@ import { SimBoard } from '../../hal/sim/board';
 import type { LogEntry } from '../../hal/sim/board';
 import { attachToStream } from '../../hal/sim/serial';
 import { RealtimeDriver } from '../../hal/sim/realtime';
-import { runLoader } from '../../flash/loader';
+import { main as loaderMain } from '../../flash/main';
 import { serialRecovery } from '../../flash/serial/recovery';
+import type { LoaderConfig } from '../../flash/config';
+import { developmentConfig, configKeys, downgradeAllowed } from '../../flash/config';
 import { computeLayout } from '../../flash/layout';
 import type { FlashLayout } from '../../flash/layout';
 import { BootStateStore, copyBootState } from '../../flash/bootstate';
@@ -30,6 +34,8 @@ import { flashSource, readImageInfo, versionToString } from '../../flash/image';
 import { SLOT_A, SLOT_NONE } from '../../flash/constants';
 
 export interface BoardOptions {
+  /** What the loader trusts (tools/image/trust.ts configForKeys); default: the development key. */
+  config?: LoaderConfig;
   /** Flash contents to start from (a file written by an earlier run), if any. */
   flashFile?: string;
   /** A signed image written into slot A and confirmed before power-on. */
@@ -84,6 +90,7 @@ function runBundle(hal: Hal, text: string): boolean {
 
 export function startBoard(stream: Duplex, options: BoardOptions = {}): RunningBoard {
   const sched = new Scheduler(1);
+  const config = options.config ?? developmentConfig();
   const flash = new SimFlash('nor-4m');
   if (options.flashFile && existsSync(options.flashFile)) {
     const bytes = new Uint8Array(readFileSync(options.flashFile));
@@ -102,11 +109,11 @@ export function startBoard(stream: Duplex, options: BoardOptions = {}): RunningB
     mac: new Uint8Array([0x00, 0x1e, 0x4a, 0x00, 0x00, 0x01]),
     flash,
     baud: options.baud ?? 115200,
-    boot: (hal) => {
-      runLoader(hal, {
-        recovery: (h, l) => serialRecovery(h, { layout: l, inactivityMs: options.inactivityMs }),
-      });
-    },
+    boot: (hal) => loaderMain(hal, config),
+    // What flash/recovery-main.ts does, plus the CLI's inactivity timeout.
+    startRecovery: (hal) => serialRecovery(hal, {
+      layout, keys: configKeys(hal.crypto, config), allowDowngrade: downgradeAllowed(config), inactivityMs: options.inactivityMs,
+    }),
     startImage: (hal, offset, length) => {
       save();
       let loadId = '?';

@@ -1,7 +1,8 @@
 /**
- * `dialtone board --serial PATH [--flash FILE] [--image IMAGE] [--baud N] [--exit-after-start]`:
- * run a simulated board (tools/board/board.ts) whose loader listens on the serial device
- * PATH in real time; its log and display print to stdout. With an empty flash the loader
+ * `dialtone board --serial PATH [--trust KEY.pub]... [--flash FILE] [--image IMAGE] [--baud N]
+ * [--exit-after-start]`: run a simulated board (tools/board/board.ts) whose loader trusts
+ * the keys given (default: the development key) and listens on the serial device PATH in
+ * real time; its log and display print to stdout. With an empty flash the loader
  * finds no image and enters serial recovery, so `dialtone flash --port OTHER_END IMAGE`
  * can flash it over a pty pair:
  *
@@ -15,6 +16,8 @@ import pc from 'picocolors';
 import { UserError } from '../errors';
 import { openPort } from '../flash/cli';
 import { startBoard } from './board';
+import { readPublicKey, configForKeys } from '../image/trust';
+import { devKey } from '../image/lib';
 
 const USAGE = `usage: dialtone board --serial PATH [options]
 
@@ -22,6 +25,7 @@ Run a simulated board whose bootstrap loader listens on a serial device.
 
 options:
   --serial PATH       serial device the board's console is on (one end of a pty pair)  required
+  --trust KEY.pub     a key the board's loader trusts (repeat for several)   the development key
   --baud N            console line rate                                          115200
   --flash FILE        keep the board's flash in FILE (loaded at start, saved at each reset and exit)
   --image IMAGE       write this signed image into slot A (confirmed) before power-on
@@ -38,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       options: {
         serial: { type: 'string' },
+        trust: { type: 'string', multiple: true },
         baud: { type: 'string', default: '115200' },
         flash: { type: 'string' },
         image: { type: 'string' },
@@ -67,13 +72,17 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(`cannot read image ${v.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  const trusted = (v.trust ?? []).map(readPublicKey);
+  const config = configForKeys(trusted.length > 0 ? trusted : [devKey()]);
   const port = await openPort(v.serial, baud);
-  process.stdout.write(`board: console on ${v.serial} at ${baud} baud${v.flash ? `, flash in ${v.flash}` : ''}\n`);
+  process.stdout.write(`board: console on ${v.serial} at ${baud} baud${v.flash ? `, flash in ${v.flash}` : ''}; ` +
+    `loader trusts ${trusted.length > 0 ? (v.trust ?? []).join(', ') : 'the development key'}\n`);
   const t = (ms: number) => (ms / 1000).toFixed(3).padStart(9);
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
   const board = startBoard(port, {
     flashFile: v.flash,
+    config,
     image,
     baud,
     inactivityMs: inactivity * 1000,

@@ -15,6 +15,7 @@ import { formatFinding, lintBundle, type Finding } from './lint';
 import { SourceMapIndex } from './sourcemap';
 import { checkLayering } from './layering';
 import { checkSize, formatSizeTable, moduleSizes, type ModuleSize } from './sizes';
+import { resolveTrust, loaderEntrySource, type ResolvedTrust } from '../image/trust';
 
 export interface BundleSpec {
   /** Short name: firmware | bootloader. */
@@ -25,21 +26,31 @@ export interface BundleSpec {
   out: string;
   /** The global the bundle assigns `{ main }` to; the host calls `<globalName>.main(hal)`. */
   globalName: string;
+  /** Loader region (loader, recovery): the entry is generated with the build's trust list (tools/image/trust.ts). */
+  loaderRegion?: boolean;
 }
 
 export const BUNDLES: readonly BundleSpec[] = [
   { name: 'firmware', entry: 'firmware/main.ts', out: 'dist/firmware.js', globalName: 'DialtoneFirmware' },
-  { name: 'bootloader', entry: 'flash/main.ts', out: 'dist/bootloader.js', globalName: 'DialtoneLoader' },
+  { name: 'bootloader', entry: 'flash/main.ts', out: 'dist/bootloader.js', globalName: 'DialtoneLoader', loaderRegion: true },
+  { name: 'recovery', entry: 'flash/recovery-main.ts', out: 'dist/recovery.js', globalName: 'DialtoneRecovery', loaderRegion: true },
 ];
 
-const USAGE = `usage: dialtone build [--lint-only] [--out-dir DIR]
+const USAGE = `usage: dialtone build [--trust KEY.pub]... [--release] [--allow-downgrade] [--lint-only] [--out-dir DIR]
 
   Bundles firmware/main.ts -> dist/firmware.js (DialtoneFirmware.main) and flash/main.ts ->
   dist/bootloader.js (DialtoneLoader.main), plus unminified *.debug.js copies and source
   maps, prints sizes, lints each bundle, writes dist/build-info.json.
 
-  --lint-only     lint the bundles already in the output directory
-  --out-dir DIR   output directory (default dist/)`;
+  flash/recovery-main.ts -> dist/recovery.js (DialtoneRecovery.main, the serial recovery
+  module the loader starts when nothing is valid).
+
+  --trust KEY.pub    a public key the loader (and recovery) trust; repeat for several.
+                     Without it the build trusts the development key and says so.
+  --release          a release loader: needs --trust, refuses the development key
+  --allow-downgrade  development loaders only: older images and counters boot
+  --lint-only        lint the bundles already in the output directory
+  --out-dir DIR      output directory (default dist/)`;
 
 interface BundleInfo {
   file: string;
@@ -65,12 +76,24 @@ function printFindings(file: string, findings: Finding[]): void {
   for (const f of findings) console.error(`${pc.red('lint')} ${formatFinding(f, file)}`);
 }
 
-function parseArgs(argv: string[]): { lintOnly: boolean; outDir: string } {
+interface BuildArgs { lintOnly: boolean; outDir: string; trust: string[]; release: boolean; allowDowngrade: boolean }
+
+function parseArgs(argv: string[]): BuildArgs {
   let lintOnly = false;
   let outDir = path.join(REPO_ROOT, 'dist');
+  const trust: string[] = [];
+  let release = false;
+  let allowDowngrade = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--lint-only') lintOnly = true;
+    else if (a === '--trust') {
+      const v = argv[++i];
+      if (!v) throw new UserError('--trust needs a public key file (KEY.pub)');
+      trust.push(v);
+    } else if (a.startsWith('--trust=')) trust.push(a.slice('--trust='.length));
+    else if (a === '--release') release = true;
+    else if (a === '--allow-downgrade') allowDowngrade = true;
     else if (a === '--out-dir') {
       const v = argv[++i];
       if (!v) throw new UserError('--out-dir needs a directory');
@@ -80,13 +103,15 @@ function parseArgs(argv: string[]): { lintOnly: boolean; outDir: string } {
       throw new HelpShown();
     } else throw new UserError(`build: unknown option '${a}' (see --help)`);
   }
-  return { lintOnly, outDir };
+  return { lintOnly, outDir, trust, release, allowDowngrade };
 }
 
 class HelpShown extends Error {}
 
-async function buildAll(outDir: string): Promise<number> {
+async function buildAll(outDir: string, trust: ResolvedTrust): Promise<number> {
   fs.mkdirSync(outDir, { recursive: true });
+  if (trust.notice) console.log(pc.yellow(trust.notice));
+  else console.log(`loader trusts key id${trust.keyIds.length > 1 ? 's' : ''} ${trust.keyIds.join(', ')}${trust.config.release ? ' (release)' : ''}`);
   const info: Record<string, BundleInfo> = {};
   const sizeTables: string[][] = [];
   let failed = false;
@@ -96,7 +121,9 @@ async function buildAll(outDir: string): Promise<number> {
   for (const b of BUNDLES) {
     const outfile = path.join(outDir, path.basename(b.out));
     const rel = path.relative(process.cwd(), outfile) || outfile;
-    const res = await buildTarget({ entry: path.join(REPO_ROOT, b.entry), globalName: b.globalName, outfile });
+    // Loader-region bundles start from a generated entry carrying the trust list.
+    const from = b.loaderRegion ? { source: loaderEntrySource(b.entry, trust.config) } : { entry: path.join(REPO_ROOT, b.entry) };
+    const res = await buildTarget({ ...from, globalName: b.globalName, outfile });
     printMessages('warning', res.warnings);
     if (res.errors.length > 0 || !res.code) {
       printMessages('error', res.errors);
@@ -104,7 +131,7 @@ async function buildAll(outDir: string): Promise<number> {
       failed = true;
       continue;
     }
-    const debug = await buildTarget({ entry: path.join(REPO_ROOT, b.entry), globalName: b.globalName, minify: false, lint: false, outfile });
+    const debug = await buildTarget({ ...from, globalName: b.globalName, minify: false, lint: false, outfile });
     fs.writeFileSync(outfile, res.code);
     fs.writeFileSync(`${outfile}.map`, res.map);
     const debugFile = outfile.replace(/\.js$/, '.debug.js');
@@ -129,7 +156,7 @@ async function buildAll(outDir: string): Promise<number> {
       failed = true;
     }
   }
-  const buildInfo = { esbuild: esbuildVersion(), target: 'es2015', ok: !failed, bundles: info };
+  const buildInfo = { esbuild: esbuildVersion(), target: 'es2015', ok: !failed, trust: { keyIds: trust.keyIds, release: trust.config.release, developmentKey: trust.notice !== null, allowDowngrade: trust.config.allowDowngrade }, bundles: info };
   fs.writeFileSync(path.join(outDir, 'build-info.json'), `${JSON.stringify(buildInfo, null, 2)}\n`);
   for (const t of sizeTables) for (const line of t) console.log(pc.dim(line));
   if (!failed) console.log(pc.green('build ok: bundles built, lint clean, sizes within their gates'));
@@ -154,14 +181,15 @@ function lintExisting(outDir: string): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: { lintOnly: boolean; outDir: string };
+  let args: BuildArgs;
   try {
     args = parseArgs(argv);
   } catch (e) {
     if (e instanceof HelpShown) return 0;
     throw e;
   }
-  return args.lintOnly ? lintExisting(args.outDir) : buildAll(args.outDir);
+  if (args.lintOnly) return lintExisting(args.outDir);
+  return buildAll(args.outDir, resolveTrust({ trust: args.trust, release: args.release, allowDowngrade: args.allowDowngrade }));
 }
 
 runIfMain(import.meta.url, 'build', run);

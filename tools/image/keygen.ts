@@ -2,7 +2,8 @@
  * `dialtone keygen [-o KEY] [--format pem|json] [--force]`: a new Ed25519 signing key.
  * PEM (PKCS#8) by default, or JSON {type, private, public} in hex. The private key file is
  * written with mode 0600; the public key goes beside it as KEY.pub (PEM) and its key id
- * (what images carry in their KEYID TLV) is printed.
+ * (what images carry in their KEYID TLV) is printed, with the next commands: build a
+ * loader that trusts it, then sign with it.
  */
 import { parseArgs } from 'node:util';
 import { writeFileSync, existsSync } from 'node:fs';
@@ -36,5 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   console.log(`wrote ${out} (private, mode 600) and ${out}.pub; key id ${k.keyId}`);
+  console.log(`next: npm run build -- --trust ${out}.pub    (a loader that trusts this key; add --release for phones in the field)`);
+  console.log(`then: npx dialtone sign --key ${out} --load-id LOAD.ID --version 1.0.0 dist/firmware.js -o image.bin`);
   return 0;
 }

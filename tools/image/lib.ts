@@ -20,7 +20,7 @@ import { UserError } from '../errors';
 
 export const hostCrypto = new HostCrypto();
 
-/** The development key (private half of the key flash/keys.ts trusts by default). */
+/** The development key: a loader built without --trust trusts it (and says so at every boot). */
 export const DEV_KEY_PATH = fileURLToPath(new URL('./dev-key.json', import.meta.url));
 
 let devKeyCache: LoadedKey | null = null;
@@ -128,6 +128,16 @@ export function largestImage(flashSize?: number): number {
   const lay = computeLayout(flashSize === undefined ? g : { size: flashSize, sectorSize: g.sectorSize, writeAlign: g.writeAlign });
   if (!lay.ok) throw new UserError(lay.detail);
   return lay.value.maxImageSize;
+}
+
+/**
+ * The security counter `dialtone sign` derives from a version when none is given:
+ * major × 256 + minor. A new minor or major release raises the rollback floor once it is
+ * confirmed; revisions of one minor share a counter (the loader still refuses a lower
+ * version than the confirmed image's, so a revision is not rolled back either).
+ */
+export function deriveSecurityCounter(v: ImageVersion): number {
+  return v.major * 256 + v.minor;
 }
 
 /** "1.2.3" or "1.2.3+4" (major.minor.revision+build). */

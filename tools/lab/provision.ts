@@ -2,7 +2,12 @@
  * Factory provisioning of a simulated phone's flash: a signed image in slot A (written
  * through the firmware's own staging API, as a download would) and, optionally, stored
  * network settings. The loader then finds the image on first power-on (decision table row
- * "fallback": nothing confirmed yet, the first valid slot becomes confirmed).
+ * "fallback": nothing confirmed yet, the first valid slot boots as a trial) and the
+ * firmware confirms it once its boot works (flash/stage.ts confirmRunning).
+ *
+ * The lab signs with `labSigningKey()` and its phones' loaders must trust that key:
+ * `labLoaderConfig()` is the configuration to pass to flash/main.ts and
+ * flash/recovery-main.ts `main(hal, config)`, so changing the key here changes both.
  */
 import type { NorFlash } from '../../hal/flash';
 import { computeLayout } from '../../flash/layout';
@@ -12,7 +17,9 @@ import { beginStaging } from '../../flash/stage';
 import { PrefsStore } from '../../flash/prefs';
 import { Settings } from '../../flash/settings';
 import { SLOT_A } from '../../flash/constants';
-import { devKey, signImage } from '../image/lib';
+import { devKey, signImage, type LoadedKey } from '../image/lib';
+import { configForKeys } from '../image/trust';
+import type { LoaderConfig } from '../../flash/config';
 import { buildTarget, REPO_ROOT } from '../build/build';
 import { defaultNetworkSettings, encodeNetworkSettings, validateNetworkSettings } from '../../firmware/netconfig';
 import type { NetworkSettings } from '../../firmware/netconfig';
@@ -22,9 +29,19 @@ import path from 'node:path';
 /** The load ID the lab's phones run (CDP Software Version, the image's load ID). */
 export const LAB_LOAD_ID = 'DT7960.0-1-0';
 
-/** Sign `payload` with the development key (fixed build time so runs are reproducible). */
+/** The key the lab signs with (the development key: the lab is a development setup). */
+export function labSigningKey(): LoadedKey {
+  return devKey();
+}
+
+/** The loader configuration of the lab's phones: they trust the key the lab signs with. */
+export function labLoaderConfig(): LoaderConfig {
+  return configForKeys([labSigningKey()]);
+}
+
+/** Sign `payload` with the lab's key (fixed build time so runs are reproducible). */
 export function devImage(payload: Uint8Array, loadId = LAB_LOAD_ID): Uint8Array {
-  return signImage(payload, devKey(), { loadId, buildTime: 0 });
+  return signImage(payload, labSigningKey(), { loadId, buildTime: 0 });
 }
 
 let firmwareImageCache: Uint8Array | null = null;

@@ -1,6 +1,7 @@
 /**
  * The whole cycle on one SimBoard, virtual time: power on with an empty flash, the loader
- * finds nothing and enters serial recovery (flash/main.ts's wiring), `dialtone flash`'s job
+ * finds nothing and hands over to the serial recovery module (flash/recovery-main.ts, through
+ * hal.system.startRecovery), `dialtone flash`'s job
  * uploads over the board's console line at 115200 baud, the board resets and the loader
  * starts the new image.
  */
@@ -8,11 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../../hal/sim/scheduler';
 import { SimBoard } from '../../../hal/sim/board';
 import { main as loaderMain } from '../../../flash/main';
+import { main as recoveryMain } from '../../../flash/recovery-main';
 import { SmpClient } from '../../../tools/flash/client';
 import { FlashJob } from '../../../tools/flash/job';
 import type { FlashResult } from '../../../tools/flash/job';
 import { IMAGE_HEADER_SIZE } from '../../../flash/constants';
-import { makeImage } from './harness';
+import { makeImage, config } from './harness';
 
 describe('SimBoard: loader -> serial recovery -> flash -> reset -> boot', () => {
   it('boots the flashed image after the reset', () => {
@@ -20,10 +22,12 @@ describe('SimBoard: loader -> serial recovery -> flash -> reset -> boot', () => 
     const started: Array<[number, number]> = [];
     const board = new SimBoard(sched, {
       name: 'phone', mac: new Uint8Array([0, 0x1e, 0x4a, 1, 2, 3]),
-      boot: (hal) => loaderMain(hal),
+      boot: (hal) => loaderMain(hal, config),
+      startRecovery: (hal) => recoveryMain(hal, config),
       startImage: (_hal, offset, length) => { started.push([offset, length]); },
     });
     board.powerOn();
+    sched.runFor(1);
     expect(board.display.lines[0]).toBe('Serial recovery');
     expect(board.logsMatching(/recovery: serial recovery: no valid image/).length).toBe(1);
     const image = makeImage(30_000, { loadId: 'DT-SIMBOARD.2' });

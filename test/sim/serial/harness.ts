@@ -13,12 +13,18 @@ import { RecoveryServer } from '../../../flash/serial/recovery';
 import type { RecoveryEvent, RecoveryOptions } from '../../../flash/serial/recovery';
 import { runLoader } from '../../../flash/loader';
 import type { LoaderResult } from '../../../flash/loader';
-import { devKey, signImage } from '../../../tools/image/lib';
+import { signImage } from '../../../tools/image/lib';
+import { configForKeys } from '../../../tools/image/trust';
+import { configKeys } from '../../../flash/config';
+import { testKey } from '../../unit/flash/helpers';
 import type { SignOptions } from '../../../tools/image/lib';
 import { SmpClient } from '../../../tools/flash/client';
 import type { Transport } from '../../../tools/flash/client';
 
-/** A signed image with a deterministic payload of `size` bytes. */
+/** The board's loader and recovery trust the key the tests sign with (not the development key). */
+export const config = configForKeys([testKey]);
+
+/** A signed image with a deterministic payload of `size` bytes (signed with the test key). */
 export function makeImage(size: number, options: Partial<SignOptions> = {}): Uint8Array {
   const payload = new Uint8Array(size);
   let x = 0x12345678;
@@ -26,7 +32,7 @@ export function makeImage(size: number, options: Partial<SignOptions> = {}): Uin
     x = (x * 1103515245 + 12345) >>> 0;
     payload[i] = x >>> 24;
   }
-  return signImage(payload, devKey(), { loadId: 'DT-TEST.1-0-0', buildTime: 1_700_000_000, ...options });
+  return signImage(payload, testKey, { loadId: 'DT-TEST.1-0-0', buildTime: 1_700_000_000, ...options });
 }
 
 /**
@@ -65,7 +71,8 @@ export interface TestBoard {
   server: RecoveryServer;
   host: HostEnd;
   boardSerial: SimSerial;
-  /** Power-cycle: a fresh HAL over the same flash runs the loader; startImage calls are recorded. */
+  /** Power-cycle: a fresh HAL over the same flash runs the loader; startImage calls are recorded
+   *  (a hand-over to serial recovery as [-1, -1]). */
   boot(): { result: LoaderResult; started: Array<[number, number]> };
 }
 
@@ -84,13 +91,14 @@ function fakeHal(sched: Scheduler, flash: SimFlash, serial: SerialPort, display:
       watchdogStart: () => {},
       watchdogFeed: () => {},
       startImage: (o, l) => { started.push([o, l]); },
+      startRecovery: () => { started.push([-1, -1]); },
       log: (_lvl, tag, m) => { logs.push(`${tag}: ${m}`); },
     },
     eth: unused as Hal['eth'], poe: unused as Hal['poe'], entropy: unused as Hal['entropy'], tls: unused as Hal['tls'],
   };
 }
 
-export function recoveryBoard(options: RecoveryOptions & { seed?: number; baud?: number } = {}): TestBoard {
+export function recoveryBoard(options: Partial<RecoveryOptions> & { seed?: number; baud?: number } = {}): TestBoard {
   const sched = new Scheduler(options.seed ?? 1);
   const flash = new SimFlash('nor-4m');
   const [board, hostSerial] = serialPair(sched, options.baud ?? 115200);
@@ -100,7 +108,7 @@ export function recoveryBoard(options: RecoveryOptions & { seed?: number; baud?:
   const events: RecoveryEvent[] = [];
   const resets: string[] = [];
   const hal = fakeHal(sched, flash, board, display, logs, resets, []);
-  const server = new RecoveryServer(hal, { ...options, onEvent: (e) => events.push(e) });
+  const server = new RecoveryServer(hal, { keys: configKeys(hal.crypto, config), ...options, onEvent: (e) => events.push(e) });
   server.start();
   return {
     sched, flash, hal, display, logs, events, resets, server, host, boardSerial: board,
@@ -108,7 +116,7 @@ export function recoveryBoard(options: RecoveryOptions & { seed?: number; baud?:
       const started: Array<[number, number]> = [];
       const nothing: SerialPort = { write: () => {}, onData: () => {}, baudRate: () => 115200 };
       const h2 = fakeHal(sched, flash, nothing, [], logs, [], started);
-      const result = runLoader(h2);
+      const result = runLoader(h2, { config });
       return { result, started };
     },
   };

@@ -18,18 +18,24 @@ import { SmpClient, wallClock } from '../../../tools/flash/client';
 import { FlashJob } from '../../../tools/flash/job';
 import { UserError } from '../../../tools/errors';
 import { IMAGE_HEADER_SIZE } from '../../../flash/constants';
-import { signImage, devKey } from '../../../tools/image/lib';
+import { signImage } from '../../../tools/image/lib';
+import { configForKeys } from '../../../tools/image/trust';
+import { hex } from '../../../lib/bytes';
+import { testKey } from '../../unit/flash/helpers';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // Colour depends on the environment (picocolors turns it on when CI is set): compare plain text.
 const stripAnsi = (t: string): string => t.replace(/\x1b\[[0-9;]*m/g, '');
 const haveSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 
-/** A firmware bundle that says it runs, padded to `size` bytes, signed with the dev key. */
+/** The boards here trust the key the images are signed with (`--trust` for the child process). */
+const config = configForKeys([testKey]);
+
+/** A firmware bundle that says it runs, padded to `size` bytes, signed with the test key. */
 function testFirmware(size: number, loadId: string): Uint8Array {
   const js = `var DialtoneFirmware = { main: function (hal) { hal.system.log(1, 'app', 'hello from ${loadId}'); hal.display.setLine(1, 'Test firmware running'); } };\n`;
   const pad = '/*' + 'x'.repeat(Math.max(0, size - js.length - 4)) + '*/';
-  return signImage(new TextEncoder().encode(js + pad), devKey(), {
+  return signImage(new TextEncoder().encode(js + pad), testKey, {
     loadId, version: { major: 1, minor: 2, revision: 3, build: 4 }, buildTime: 1_700_000_000,
   });
 }
@@ -83,7 +89,9 @@ describe.skipIf(!haveSocat)('flashing over a real pty pair (socat)', () => {
     const p = await pair('e2e');
     const imagePath = path.join(dir, 'e2e.img');
     writeFileSync(imagePath, testFirmware(12_000, 'DT-E2E.1-2-3'));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'tools/cli.ts'), 'board', '--serial', p.a, '--exit-after-start'],
+    const pubPath = path.join(dir, 'owner.pub');
+    writeFileSync(pubPath, hex(testKey.publicKey) + '\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'tools/cli.ts'), 'board', '--serial', p.a, '--trust', pubPath, '--exit-after-start'],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
     let out = '';
     child.stdout!.on('data', (d) => { out += d; });
@@ -93,6 +101,8 @@ describe.skipIf(!haveSocat)('flashing over a real pty pair (socat)', () => {
     cleanups.push(() => { if (exitCode === null) child.kill(); });
     await waitFor(() => out.includes('recovery: serial recovery') || exitCode !== null, 30_000, 'the board to enter serial recovery');
     expect(out).toMatch(/decision row 7: recovery/);
+    expect(out).toMatch(/loader trusts .*owner\.pub/);
+    expect(out).not.toMatch(/development key/);
     const printed: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { printed.push(stripAnsi(a.join(' '))); });
     const code = await flashRun(['--port', p.b, imagePath]);
@@ -117,6 +127,7 @@ describe.skipIf(!haveSocat)('flashing over a real pty pair (socat)', () => {
     const boardPort = await openPort(p.a, 115200);
     let started = '';
     const rb: RunningBoard = startBoard(boardPort, {
+      config,
       onLog: (e) => logs.push(`${e.tag}: ${e.message}`),
       onImageStarted: (id) => { started = id; },
     });
@@ -158,7 +169,7 @@ describe.skipIf(!haveSocat)('flashing over a real pty pair (socat)', () => {
   it('prints one clear line for a refused image, a busy port, a silent line and a missing port', async () => {
     const p = await pair('fail');
     const boardPort = await openPort(p.a, 115200);
-    const rb = startBoard(boardPort, {});
+    const rb = startBoard(boardPort, { config });
     cleanups.push(() => new Promise<void>((r) => { rb.stop(); boardPort.close(() => r()); }));
     // A tampered image: the board refuses it with the reason.
     const bad = testFirmware(4_000, 'DT-BAD.1');

@@ -1,6 +1,9 @@
 /**
  * Shared fixtures for the flash tests: a small SimFlash layout, a fake HAL around it, and
- * signed images made with the host signer (tools/image/lib.ts) and the development key.
+ * signed images made with the host signer (tools/image/lib.ts). Images are signed with a
+ * fixed test key (`testKey`, not the development key), and every loader the tests run is
+ * configured with the key they sign with (`testConfig`, `loaderOptions`): the tests depend
+ * on no built-in key.
  */
 import { SimFlash } from '../../../hal/sim/flash';
 import type { Hal } from '../../../hal/index';
@@ -8,6 +11,9 @@ import { RESET_POWER_ON } from '../../../hal/system';
 import { computeLayout, type FlashLayout, type LayoutOptions } from '../../../flash/layout';
 import { parseKey, signImage, generateKey, hostCrypto, type LoadedKey, type SignOptions, devKey as loadDevKey } from '../../../tools/image/lib';
 import { trustedKey, type TrustedKey } from '../../../flash/image';
+import type { LoaderConfig } from '../../../flash/config';
+import type { LoaderOptions } from '../../../flash/loader';
+import { configForKeys } from '../../../tools/image/trust';
 import { BootStateStore } from '../../../flash/bootstate';
 import { beginStaging } from '../../../flash/stage';
 import { asciiBytes } from '../../../lib/bytes';
@@ -25,6 +31,17 @@ export function smallLayout(geometry = SMALL_GEOMETRY, options = SMALL_LAYOUT): 
 export const devKey: LoadedKey = loadDevKey();
 export const otherKey: LoadedKey = parseKey(generateKey().json, 'other key');
 export const devTrusted: TrustedKey[] = [trustedKey(hostCrypto, devKey.publicKey)];
+/** The key the flash tests sign with (fixed, so runs are reproducible; not the development key). */
+export const testKey: LoadedKey = parseKey(JSON.stringify({
+  type: 'ed25519', private: '5d1a1f0e3c2b4a59687766554433221100ffeeddccbbaa998877665544332211',
+}), 'test key');
+export const testTrusted: TrustedKey[] = [trustedKey(hostCrypto, testKey.publicKey)];
+/** A development loader on the small layout trusting the test key. */
+export const testConfig: LoaderConfig = configForKeys([testKey], { layout: SMALL_LAYOUT });
+/** runLoader options for the small layout and the test key (plus `extra`). */
+export function loaderOptions(extra: Partial<LoaderConfig> = {}): LoaderOptions {
+  return { config: { ...testConfig, ...extra } };
+}
 
 /** A payload of `size` bytes that starts with a recognisable text. */
 export function payload(tag: string, size = 6000): Uint8Array {
@@ -34,7 +51,7 @@ export function payload(tag: string, size = 6000): Uint8Array {
   return p;
 }
 
-export function makeImage(tag: string, opts: Partial<SignOptions> = {}, size = 6000, key: LoadedKey = devKey): Uint8Array {
+export function makeImage(tag: string, opts: Partial<SignOptions> = {}, size = 6000, key: LoadedKey = testKey): Uint8Array {
   return signImage(payload(tag, size), key, {
     loadId: opts.loadId ?? `SIP78xx.${tag}`,
     version: opts.version ?? { major: 1, minor: 0, revision: 0, build: 0 },
@@ -63,13 +80,15 @@ export interface FakeBoard {
   lines: string[];
   logs: string[];
   started: Array<{ offset: number; length: number }>;
+  /** Calls of hal.system.startRecovery. */
+  recoveries: number;
   feeds: number;
   reason: string;
 }
 
 /** A HAL with just what the loader and the stores touch. */
 export function fakeBoard(flash: SimFlash, reason: string = RESET_POWER_ON): FakeBoard {
-  const b: FakeBoard = { hal: undefined as unknown as Hal, lines: ['', '', '', ''], logs: [], started: [], feeds: 0, reason };
+  const b: FakeBoard = { hal: undefined as unknown as Hal, lines: ['', '', '', ''], logs: [], started: [], recoveries: 0, feeds: 0, reason };
   b.hal = {
     flash,
     crypto: hostCrypto,
@@ -80,6 +99,7 @@ export function fakeBoard(flash: SimFlash, reason: string = RESET_POWER_ON): Fak
       watchdogStart: () => undefined,
       watchdogFeed: () => { b.feeds++; },
       startImage: (offset: number, length: number) => { b.started.push({ offset, length }); },
+      startRecovery: () => { b.recoveries++; },
       log: (_l: number, tag: string, m: string) => { b.logs.push(`${tag}: ${m}`); },
     },
   } as unknown as Hal;

@@ -9,14 +9,14 @@ import {
 } from '../../../flash/constants';
 import { hostCrypto, signImage } from '../../../tools/image/lib';
 import { PortableCrypto } from '../../../hal/sim/crypto-portable';
-import { devKey, otherKey, devTrusted, makeImage, payload } from './helpers';
+import { testKey, otherKey, testTrusted, makeImage, payload } from './helpers';
 import { viewOf } from '../../../lib/bytes';
 
 function check(img: Uint8Array, slot = img.length + 4096): ImageResult<ImageInfo> {
   // The slot is larger than the image and erased beyond it, as on flash.
   const s = new Uint8Array(slot).fill(0xff);
   s.set(img.subarray(0, Math.min(img.length, slot)));
-  return validateImage(bytesSource(s), hostCrypto, devTrusted, { buffer: new Uint8Array(512) });
+  return validateImage(bytesSource(s), hostCrypto, testTrusted, { buffer: new Uint8Array(512) });
 }
 
 function reasonOf(r: ImageResult<ImageInfo>): string {
@@ -54,14 +54,14 @@ describe('image format', () => {
     expect(r.value.payloadOffset).toBe(64);
     expect(r.value.payloadSize).toBe(6000);
     expect(r.value.imageSize).toBe(img.length);
-    expect([...r.value.keyId]).toEqual([...devKey.keyId]);
-    const p = validateImage(bytesSource(img), new PortableCrypto(), devTrusted);
+    expect([...r.value.keyId]).toEqual([...testKey.keyId]);
+    const p = validateImage(bytesSource(img), new PortableCrypto(), testTrusted);
     expect(p.ok).toBe(true);
   });
 
   it('streams with any buffer size and reports progress for the watchdog', () => {
     let calls = 0;
-    const r = validateImage(bytesSource(img), hostCrypto, devTrusted, { buffer: new Uint8Array(256), onProgress: () => { calls++; } });
+    const r = validateImage(bytesSource(img), hostCrypto, testTrusted, { buffer: new Uint8Array(256), onProgress: () => { calls++; } });
     expect(r.ok).toBe(true);
     expect(calls).toBe(Math.ceil((img.length - 4 - 3 * 4 - 32 - 8 - 64) / 256));
   });
@@ -93,14 +93,14 @@ describe('image format', () => {
     // Cut inside the signature: its last bytes read erased.
     expect(reasonOf(check(img.subarray(0, img.length - 10)))).toBe('bad-signature');
     // Truncated to less than the slot needs: the source ends before the TLVs.
-    const r = validateImage(bytesSource(img.subarray(0, 4000)), hostCrypto, devTrusted);
+    const r = validateImage(bytesSource(img.subarray(0, 4000)), hostCrypto, testTrusted);
     expect(reasonOf(r)).toBe('oversized');
     expect(reasonOf(check(new Uint8Array(0)))).toBe('empty');
   });
 
   it('refuses an image larger than its slot, at signing and at boot', () => {
-    expect(() => signImage(payload('big', 5000), devKey, { loadId: 'X.1', maxImageSize: 5000 })).toThrow(/exceeds the largest image/);
-    const r = validateImage(bytesSource(img.subarray(0, img.length - 1)), hostCrypto, devTrusted);
+    expect(() => signImage(payload('big', 5000), testKey, { loadId: 'X.1', maxImageSize: 5000 })).toThrow(/exceeds the largest image/);
+    const r = validateImage(bytesSource(img.subarray(0, img.length - 1)), hostCrypto, testTrusted);
     expect(reasonOf(r)).toBe('oversized');
     const huge = img.slice(); viewOf(huge).setUint32(IH_PAYLOAD_SIZE, 0xfffffff0, true);
     expect(reasonOf(check(huge))).toBe('oversized');
@@ -150,6 +150,18 @@ describe('image format', () => {
     expect(n.ok && checkPolicy(n.value, 0, true)).toMatchObject({ ok: false, reason: 'not-bootable' });
     const uf = img.slice(); uf[IH_FLAGS] = 1;
     expect(parseHeader(uf)).toMatchObject({ ok: false, reason: 'bad-header' });
+  });
+
+  it('policy: no version below the confirmed image\'s (major, minor, revision; the build number does not count)', () => {
+    const r = check(makeImage('v', { version: { major: 2, minor: 3, revision: 4, build: 1 } }));
+    if (!r.ok) throw new Error('fixture');
+    const v = (major: number, minor: number, revision: number, build = 0) => ({ major, minor, revision, build });
+    for (const same of [v(2, 3, 4), v(2, 3, 4, 9), v(2, 3, 3), v(1, 9, 9)]) expect(checkPolicy(r.value, 0, false, same).ok).toBe(true);
+    for (const newer of [v(2, 3, 5), v(2, 4, 0), v(3, 0, 0)]) {
+      expect(checkPolicy(r.value, 0, false, newer)).toMatchObject({ ok: false, reason: 'downgrade', detail: expect.stringMatching(/version 2\.3\.4\+1 is below the confirmed image's/) });
+      expect(checkPolicy(r.value, 0, true, newer).ok).toBe(true);
+    }
+    expect(checkPolicy(r.value, 0, false, null).ok).toBe(true);
   });
 
   it('fuzz: mutated images never throw and never validate', () => {

@@ -60,8 +60,20 @@ describe('dialtone keygen / sign / image', () => {
     expect(await cli(image, ['verify', p('bad'), '--pub', p('k.pem.pub')])).toMatchObject({ code: 1, out: expect.stringMatching(/hash-mismatch/) });
   });
 
+  it('keygen prints the next commands; sign derives the counter from the version and says so', async () => {
+    const k = await cli(keygen, ['-o', p('n.pem')]);
+    expect(k.out).toMatch(/^next: npm run build -- --trust .*n\.pem\.pub/m);
+    expect(k.out).toMatch(/^then: npx dialtone sign --key .*n\.pem /m);
+    const s = await cli(sign, ['--key', p('n.pem'), '--load-id', 'L.2', '--version', '3.7.1', '--build-time', '1', p('fw.js'), '-o', p('d')]);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/security counter 775 \(derived from version 3\.7: major x 256 \+ minor\)/);
+    expect((await cli(image, ['show', p('d')])).out).toMatch(/SEC_CNT \(0x50\) +775/);
+    const given = await cli(sign, ['--key', p('n.pem'), '--load-id', 'L.2', '--version', '3.7.1', '--security-counter', '9', '--build-time', '1', p('fw.js'), '-o', p('e')]);
+    expect(given.out).toMatch(/security counter 9 ->/);
+  });
+
   it('the same inputs sign to the same bytes (Ed25519 is deterministic; build time given)', async () => {
-    const args = ['--key', p('k.json'), '--load-id', 'L.1', '--build-time', '1', p('fw.js'), '-o'];
+    const args = ['--key', p('k.json'), '--load-id', 'L.1', '--security-counter', '1', '--build-time', '1', p('fw.js'), '-o'];
     await cli(sign, [...args, p('a')]);
     await cli(sign, [...args, p('b')]);
     expect(readFileSync(p('a'))).toEqual(readFileSync(p('b')));
@@ -78,8 +90,11 @@ describe('dialtone keygen / sign / image', () => {
       [['--key', p('k.pem'), '--load-id', 'X', '--version', '1.2', p('fw.js'), '-o', p('x')], /MAJOR\.MINOR\.REVISION/],
       [['--key', p('k.pem'), p('fw.js'), '-o', p('x')], /--load-id is required/],
     ];
+    const noCounter = await cli(sign, ['--key', p('k.pem'), '--load-id', 'X.nocounter', p('fw.js'), '-o', p('x')]);
+    expect(noCounter.code).toBe(2);
+    expect(noCounter.out.split('\n')[0]).toMatch(/--security-counter N is required \(or --version, from which it is derived/);
     for (const [argv, re] of cases) {
-      const r = await cli(sign, argv);
+      const r = await cli(sign, argv.includes('--load-id') && !argv.includes('X.nocounter') ? [...argv, '--security-counter', '1'] : argv);
       expect(r.code).not.toBe(0);
       expect(r.out.split('\n')[0]).toMatch(re);
     }
