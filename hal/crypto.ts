@@ -15,6 +15,8 @@ export interface Crypto {
   sha256(): Sha256;
   /** A streaming SHA-1 (CTL/ITL files and older .sgn signatures use it). */
   sha1(): Sha256;
+  /** A streaming MD5 (RFC 1321): SIP digest authentication (RFC 2617, RFC 7616 MD5). */
+  md5(): Sha256;
   /** Ed25519 (RFC 8032) verify of `signature` (64 B) over `message` with `publicKey` (32 B). */
   ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   /**

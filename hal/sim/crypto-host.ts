@@ -9,7 +9,7 @@ import { DIGEST_INFO_PREFIX, bytesEqualCt, stripLeadingZeros } from './crypto-co
 /** SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410): SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (33) }. */
 const ED25519_SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
-function streaming(algorithm: 'sha256' | 'sha1'): Sha256 {
+function streaming(algorithm: 'sha256' | 'sha1' | 'md5'): Sha256 {
   const h = createHash(algorithm);
   return {
     update: (data: Uint8Array) => { h.update(data); },
@@ -28,6 +28,10 @@ export class HostCrypto implements Crypto {
 
   sha1(): Sha256 {
     return streaming('sha1');
+  }
+
+  md5(): Sha256 {
+    return streaming('md5');
   }
 
   ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {

@@ -6,7 +6,7 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1, md5 } from '@noble/hashes/legacy.js';
 import type { Crypto, Sha256 } from '../crypto';
 import { DIGEST_INFO_PREFIX, bytesEqualCt, stripLeadingZeros } from './crypto-common';
 
@@ -49,6 +49,11 @@ export class PortableCrypto implements Crypto {
 
   sha1(): Sha256 {
     const h = sha1.create();
+    return { update: (d: Uint8Array) => { h.update(d); }, digest: () => h.digest() };
+  }
+
+  md5(): Sha256 {
+    const h = md5.create();
     return { update: (d: Uint8Array) => { h.update(d); }, digest: () => h.digest() };
   }
 

@@ -89,7 +89,7 @@ export function makeHostCalls(hal: Hal, fire: (id: number) => void): Record<stri
     hashNew: (alg) => {
       const id = nextHash++;
       const a = str(alg);
-      hashes.set(id, a === 'sha1' ? hal.crypto.sha1() : hal.crypto.sha256());
+      hashes.set(id, a === 'sha1' ? hal.crypto.sha1() : a === 'md5' ? hal.crypto.md5() : hal.crypto.sha256());
       return id;
     },
     hashUpdate: (id, d) => { hash(id).update(bytes(d)); },

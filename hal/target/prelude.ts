@@ -70,6 +70,7 @@ export const GUEST_PRELUDE = `var __dialtone = (function (h) {
     crypto: {
       sha256: function () { return hasher(h.hashNew('sha256')); },
       sha1: function () { return hasher(h.hashNew('sha1')); },
+      md5: function () { return hasher(h.hashNew('md5')); },
       ed25519Verify: function (s, m, k) {
         return h.ed25519Verify(s.buffer, s.byteOffset, s.byteLength, m.buffer, m.byteOffset, m.byteLength,
           k.buffer, k.byteOffset, k.byteLength);
