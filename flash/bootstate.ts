@@ -9,6 +9,10 @@
  * other sector is erased and the next record starts it; the current sector is never erased,
  * so the previous state survives any cut until the new record has fully landed.
  *
+ * Seqs are u32 and wrap past 0xffffffff to 1 (0 stays "no record"): "newest" is serial-number
+ * arithmetic (RFC 1982), sound because the valid records' seqs lie within the two sectors'
+ * slot count of each other. The floor is not a seq: it is compared as a plain number.
+ *
  * Invariant kept by the loader and stage.ts: the running image is the pending slot when
  * `pending !== SLOT_NONE && tried`, else the confirmed slot.
  *
@@ -104,6 +108,18 @@ export function encodeBootRecord(s: BootState, rec: Uint8Array): void {
   v.setUint32(BS_CRC_OFF, crc32(rec, 0, BS_CRC_OFF), true);
 }
 
+/** The seq after `s`: wraps at 2^32, skipping 0 (the blank board's seq). */
+function seqNext(s: number): number {
+  const n = (s + 1) >>> 0;
+  return n === 0 ? 1 : n;
+}
+
+/** True when seq `a` is newer than `b` (RFC 1982: a - b mod 2^32 in [1, 2^31)). */
+function seqNewer(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
+}
+
 function isBlank(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== ERASED) return false;
   return true;
@@ -152,7 +168,7 @@ export class BootStateStore {
         lastNonBlank[s] = k;
         const st = decodeBootRecord(this.rec);
         if (st !== null && st.securityFloor > floor) floor = st.securityFloor;
-        if (st !== null && (best === null || st.seq > best.seq)) {
+        if (st !== null && (best === null || seqNewer(st.seq, best.seq))) {
           best = st;
           bestSector = s;
         }
@@ -181,7 +197,7 @@ export class BootStateStore {
     if (!this.loaded) this.load();
     if (!validSlotByte(next.confirmed) || !validSlotByte(next.pending)) return fail('malformed', 'boot state: bad slot number');
     const s = copyBootState(next);
-    s.seq = this.current.seq + 1;
+    s.seq = seqNext(this.current.seq);
     if (s.securityFloor < this.current.securityFloor) s.securityFloor = this.current.securityFloor;
     let sector = this.curSector;
     let slot = this.nextSlot;

@@ -20,6 +20,8 @@
  *   live page's + 1 is the interrupted target. If its records are intact the copy continues
  *   with the keys it lacks; if its tail is torn it is erased and the GC restarts.
  * - Wear: each GC erases the next page of the ring, so erases rotate over every sector.
+ * - Page seqs are u32 and wrap (0xffffffff + 1 = 0): "newer" is serial-number arithmetic
+ *   (RFC 1982), sound because the pages' seqs always lie within `pages` of each other.
  * - Bounded RAM: the index holds at most PR_MAX_KEYS keys (arrays sized up front); copies
  *   and checks stream through one CHUNK-byte buffer; only get()/set() hold a whole value.
  */
@@ -68,6 +70,17 @@ export interface PrefsStats {
 
 function roundUp(n: number, unit: number): number {
   return Math.ceil(n / unit) * unit;
+}
+
+/** The seq after `s`, wrapping at 2^32. */
+function seqNext(s: number): number {
+  return (s + 1) >>> 0;
+}
+
+/** True when seq `a` is newer than `b` (RFC 1982: a - b mod 2^32 in [1, 2^31)). */
+function seqNewer(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
 }
 
 function validKey(key: string): boolean {
@@ -373,9 +386,10 @@ export class PrefsStore {
   /** A full garbage collection into the next page of the ring. */
   private collect(replaceKey: string | null, replaceValue: Uint8Array | null): Result<number> {
     const target = (this.page + 1) % this.pages;
+    const seq = seqNext(this.seq);
     if (!this.erasePage(target)) return fail('malformed', 'prefs: erase failed');
-    if (!this.writeHeader(target, this.seq + 1)) return fail('malformed', 'prefs: header program failed');
-    return this.fillAndCommit(target, this.seq + 1, new PageIndex(), this.dataStart, replaceKey, replaceValue);
+    if (!this.writeHeader(target, seq)) return fail('malformed', 'prefs: header program failed');
+    return this.fillAndCommit(target, seq, new PageIndex(), this.dataStart, replaceKey, replaceValue);
   }
 
   private format(): boolean {
@@ -396,10 +410,10 @@ export class PrefsStore {
   /** Find the live page, finish an interrupted GC, format a blank region. */
   mount(): Result<MountReport> {
     let best = -1;
-    let bestSeq = -1;
+    let bestSeq = 0;
     for (let p = 0; p < this.pages; p++) {
       const s = this.readHeader(p);
-      if (s >= 0 && s > bestSeq && this.isComplete(p)) {
+      if (s >= 0 && (best < 0 || seqNewer(s, bestSeq)) && this.isComplete(p)) {
         best = p;
         bestSeq = s;
       }
@@ -415,18 +429,19 @@ export class PrefsStore {
       this.writePos = r.torn ? this.pageSize : r.end;
       report.tornTail = r.torn;
       // An interrupted GC: a header-valid, incomplete page with the next sequence number.
+      const nextSeq = seqNext(bestSeq);
       for (let p = 0; p < this.pages; p++) {
-        if (p === best || this.readHeader(p) !== bestSeq + 1 || this.isComplete(p)) continue;
+        if (p === best || this.readHeader(p) !== nextSeq || this.isComplete(p)) continue;
         const have = new PageIndex();
         const t = this.scan(p, have);
         let res: Result<number>;
         if (t.torn) {
           report.resumedGc = 'restarted';
-          if (!this.erasePage(p) || !this.writeHeader(p, bestSeq + 1)) return fail('malformed', 'prefs: GC restart failed');
-          res = this.fillAndCommit(p, bestSeq + 1, new PageIndex(), this.dataStart, null, null);
+          if (!this.erasePage(p) || !this.writeHeader(p, nextSeq)) return fail('malformed', 'prefs: GC restart failed');
+          res = this.fillAndCommit(p, nextSeq, new PageIndex(), this.dataStart, null, null);
         } else {
           report.resumedGc = 'continued';
-          res = this.fillAndCommit(p, bestSeq + 1, have, t.end, null, null);
+          res = this.fillAndCommit(p, nextSeq, have, t.end, null, null);
         }
         if (!res.ok) return res;
         break;

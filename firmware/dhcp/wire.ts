@@ -22,8 +22,10 @@
  *   overloaded field is ignored (no recursion); overloaded fields give no sname/file text.
  * - Address lists (3, 6, 42, 150) keep at most MAX_ADDRESSES entries; the rest is ignored.
  * - Text options (12, 15, 56, 66) lose trailing NULs: dnsmasq sends option 66 as
- *   "10.77.0.1\0" (reference/interop.md section 2). Option 60 is kept as sent (a Cisco
- *   phone's vendor class ends in a NUL, and the server side matches on it).
+ *   "10.77.0.1\0" (reference/interop.md section 2). One left empty (all NULs) is absent
+ *   (null): an empty text would re-emit as a zero-length option, which parse rejects.
+ *   Option 60 is kept as sent (a Cisco phone's vendor class ends in a NUL, and the server
+ *   side matches on it).
  * - A missing end option is accepted when the last TLV ends exactly at the end of its
  *   field (some servers omit it); a TLV running past the end is `truncated`.
  * - Unknown options are data, not errors: kept raw in `extra` (capped at MAX_EXTRA).
@@ -31,7 +33,8 @@
  * Emit side: option 53 first, then the known options in a fixed order, `extra`, end, and
  * zero padding up to MIN_MESSAGE_LEN (300 bytes, the BOOTP minimum that relay agents and
  * old servers expect, RFC 1542 section 2.1). Long options are split into 255-byte pieces
- * (RFC 3396).
+ * (RFC 3396). An empty text option ('' in 12, 15, 56, 60, 66) is not emitted: a zero-length
+ * text option is malformed (RFC 2132 says length 1 minimum), so '' is written as absent.
  */
 import { ok, fail, Result } from '../../lib/result';
 import { viewOf, asciiBytes, bytesToAscii, readU32 } from '../../lib/bytes';
@@ -262,11 +265,12 @@ function cString(bytes: Uint8Array, start: number, len: number): string {
   return bytesToAscii(bytes, start, end);
 }
 
-/** Text option: trailing NULs removed (dnsmasq's option 66), capped at MAX_TEXT. */
-function textOption(d: Uint8Array): string {
-  let end = d.length;
+/** Text option: capped at MAX_TEXT, then trailing NULs removed (dnsmasq's option 66); null when nothing is left. */
+function textOption(d: Uint8Array): string | null {
+  // Cap before stripping, so a cut that ends in a NUL does not re-parse shorter.
+  let end = d.length > MAX_TEXT ? MAX_TEXT : d.length;
   while (end > 0 && d[end - 1] === 0) end--;
-  if (end > MAX_TEXT) end = MAX_TEXT;
+  if (end === 0) return null;
   return bytesToAscii(d, 0, end);
 }
 
@@ -428,6 +432,11 @@ function u32Bytes(x: number): Uint8Array {
   return addrBytes([x]);
 }
 
+/** A text option to emit: '' is treated as absent (a zero-length text option is malformed). */
+function hasText(t: string | null): boolean {
+  return t !== null && t.length > 0;
+}
+
 /** The options of `r` in emit order, as (code, data) pairs. */
 function optionsOf(r: DhcpRepr): RawOption[] {
   const out: RawOption[] = [];
@@ -438,8 +447,8 @@ function optionsOf(r: DhcpRepr): RawOption[] {
     out.push({ code: OPT_MAX_MESSAGE_SIZE, data: new Uint8Array([(r.maxMessageSize >> 8) & 255, r.maxMessageSize & 255]) });
   }
   if (r.clientId !== null) out.push({ code: OPT_CLIENT_ID, data: r.clientId });
-  if (r.hostName !== null) out.push({ code: OPT_HOST_NAME, data: asciiBytes(r.hostName) });
-  if (r.vendorClass !== null) out.push({ code: OPT_VENDOR_CLASS, data: asciiBytes(r.vendorClass) });
+  if (hasText(r.hostName)) out.push({ code: OPT_HOST_NAME, data: asciiBytes(r.hostName as string) });
+  if (hasText(r.vendorClass)) out.push({ code: OPT_VENDOR_CLASS, data: asciiBytes(r.vendorClass as string) });
   if (r.parameterRequestList !== null) out.push({ code: OPT_PARAMETER_LIST, data: new Uint8Array(r.parameterRequestList) });
   if (r.leaseTime !== null) out.push({ code: OPT_LEASE_TIME, data: u32Bytes(r.leaseTime) });
   if (r.renewalTime !== null) out.push({ code: OPT_RENEWAL_TIME, data: u32Bytes(r.renewalTime) });
@@ -447,11 +456,11 @@ function optionsOf(r: DhcpRepr): RawOption[] {
   if (r.subnetMask !== null) out.push({ code: OPT_SUBNET_MASK, data: u32Bytes(r.subnetMask) });
   if (r.routers.length > 0) out.push({ code: OPT_ROUTER, data: addrBytes(r.routers) });
   if (r.dnsServers.length > 0) out.push({ code: OPT_DNS, data: addrBytes(r.dnsServers) });
-  if (r.domainName !== null) out.push({ code: OPT_DOMAIN_NAME, data: asciiBytes(r.domainName) });
+  if (hasText(r.domainName)) out.push({ code: OPT_DOMAIN_NAME, data: asciiBytes(r.domainName as string) });
   if (r.ntpServers.length > 0) out.push({ code: OPT_NTP, data: addrBytes(r.ntpServers) });
   if (r.tftpServers.length > 0) out.push({ code: OPT_CISCO_TFTP, data: addrBytes(r.tftpServers) });
-  if (r.tftpServerName !== null) out.push({ code: OPT_TFTP_SERVER_NAME, data: asciiBytes(r.tftpServerName) });
-  if (r.message !== null) out.push({ code: OPT_MESSAGE, data: asciiBytes(r.message) });
+  if (hasText(r.tftpServerName)) out.push({ code: OPT_TFTP_SERVER_NAME, data: asciiBytes(r.tftpServerName as string) });
+  if (hasText(r.message)) out.push({ code: OPT_MESSAGE, data: asciiBytes(r.message as string) });
   for (let i = 0; i < r.extra.length; i++) out.push(r.extra[i]);
   return out;
 }

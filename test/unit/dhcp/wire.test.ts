@@ -208,3 +208,53 @@ describe('dhcp wire: parse of hand-made vectors', () => {
     expect(p.ok && p.value.extra).toEqual([{ code: 43, data: fromHex('010203') }]);
   });
 });
+
+/** The (code, length) of every option TLV in an encoded message's options field. */
+function tlvs(b: Uint8Array): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let i = 240;
+  while (i < b.length && b[i] !== 255) {
+    if (b[i] === 0) { i++; continue; }
+    out.push([b[i], b[i + 1]]);
+    i += 2 + b[i + 1];
+  }
+  return out;
+}
+
+describe('dhcp wire: text options made of NULs (issue 9, fuzz regression)', () => {
+  it('treats an all-NUL text option as absent, emits no empty option, and round-trips', () => {
+    // 53=OFFER, 12 "\0\0\0", 15 "\0", 56 "\0\0", 66 "\0\0\0\0", end
+    const m = message([53, 1, 2, 12, 3, 0, 0, 0, 15, 1, 0, 56, 2, 0, 0, 66, 4, 0, 0, 0, 0, 255]);
+    const p = dhcp.parse(m);
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect([p.value.hostName, p.value.domainName, p.value.message, p.value.tftpServerName]).toEqual([null, null, null, null]);
+    const bytes = dhcp.encode(p.value);
+    expect(tlvs(bytes).filter((t) => t[1] === 0)).toEqual([]);
+    expect(dhcp.parse(bytes)).toEqual(p);
+  });
+
+  it('never emits a zero-length text option for an empty string', () => {
+    const r = dhcp.emptyRepr(dhcp.OP_BOOTREPLY, dhcp.DHCPACK, 9, MAC);
+    r.hostName = '';
+    r.domainName = '';
+    r.message = '';
+    r.vendorClass = '';
+    r.tftpServerName = '';
+    const bytes = dhcp.encode(r);
+    expect(tlvs(bytes)).toEqual([[53, 1]]);
+    const p = dhcp.parse(bytes);
+    expect(p.ok).toBe(true);
+  });
+
+  it('caps a long text option before stripping NULs, so the capped text re-parses the same', () => {
+    // Option 66 in two pieces (RFC 3396): 254 'a', a NUL at byte 255, then 5 'b'.
+    const text = new Array(254).fill(0x61).concat([0], [0x62, 0x62, 0x62, 0x62, 0x62]);
+    const m = message([53, 1, 2, 66, 255].concat(text.slice(0, 255), [66, 5], text.slice(255), [255]));
+    const p = dhcp.parse(m);
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect(p.value.tftpServerName).toBe('a'.repeat(254));
+    expect(dhcp.parse(dhcp.encode(p.value))).toEqual(p);
+  });
+});
