@@ -21,6 +21,8 @@
  * kept, it reaches the lint as a SpreadElement and fails there.
  */
 import * as esbuild from 'esbuild';
+import * as acorn from 'acorn';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintBundle, type Finding } from './lint';
@@ -72,6 +74,14 @@ export interface BuildTargetOptions {
   lint?: boolean;
   /** Where the bundle will be written: only names the source map's relative paths. */
   outfile?: string;
+  /**
+   * Shorten property names (minified builds only; off by default). The shipped bundles
+   * (tools/build/cli.ts, tools/target/bundles.ts, the lab's image) turn it on; a test's own
+   * guest source leaves it off, since its host reads the guest's objects by name. Names the
+   * host can see (the HAL interfaces, the built-ins, the guest prelude) and every word of a
+   * string literal in the bundle are kept; see `reservedProps`.
+   */
+  mangleProps?: boolean;
 }
 
 export interface BuildMessage {
@@ -123,6 +133,116 @@ function message(m: esbuild.Message): BuildMessage {
 
 /** Build one target bundle in memory with the project's settings, then lint it. */
 export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTargetResult> {
+  const minify = opts.minify ?? true;
+  if (!minify || opts.mangleProps !== true) return buildOnce(opts, null);
+  // Pass 1 without mangling: its string literals name the properties code reaches by a
+  // computed key (layout tables, `o[name]`), which must keep their names.
+  // The lint reads names (forbidden methods, built-ins), so it judges this pass; the
+  // mangled pass is checked for syntax and constructs only.
+  const plain = await buildOnce(opts, null);
+  if (!plain.ok) return plain;
+  const keep = reservedProps(plain.code);
+  for (const input of Object.keys(plain.metafile ? plain.metafile.inputs : {})) keepNamespaceMembers(input, resolveDirOf(opts), keep);
+  const mangled = await buildOnce(Object.assign({}, opts, { lint: false }), keep);
+  mangled.findings = plain.findings;
+  return mangled;
+}
+
+/**
+ * Property mangling, the largest single saving in the image (about a fifth): on an engine
+ * that keeps source text in flash (Espruino, XS mods), every property name is stored where
+ * it is written, and each distinct name also sits in the engine's atom table. A name may be
+ * shortened only when nothing outside the bundle spells it: the host calls through the HAL
+ * (hal/*.ts), the engine's built-ins (hal/target-lib.d.ts, hal/target-env.d.ts), the guest
+ * prelude, `main`, and any name the code builds from a string. Over-keeping costs bytes,
+ * under-keeping breaks the image, so every identifier-shaped word in those files counts,
+ * comments included.
+ */
+const HOST_VISIBLE_FILES = ['hal/target-lib.d.ts', 'hal/target-env.d.ts', 'hal/target/prelude.ts'];
+let hostWords: Set<string> | null = null;
+
+function hostVisibleWords(): Set<string> {
+  if (hostWords) return hostWords;
+  const words = new Set<string>(['main', 'constructor', 'prototype', '__proto__', 'length', 'name', 'message']);
+  const files = HOST_VISIBLE_FILES.map((f) => path.join(REPO_ROOT, f));
+  for (const f of fs.readdirSync(path.join(REPO_ROOT, 'hal'))) if (f.endsWith('.ts')) files.push(path.join(REPO_ROOT, 'hal', f));
+  for (const f of files) for (const w of fs.readFileSync(f, 'utf8').match(/[A-Za-z_$][\w$]*/g) ?? []) words.add(w);
+  hostWords = words;
+  return words;
+}
+
+/** The names kept: the host's words and every word inside a string or template literal of `code`. */
+export function reservedProps(code: string): Set<string> {
+  const keep = new Set(hostVisibleWords());
+  // A key built from data is a whole string ('realm', 'loadInformation' + type) or a field
+  // of a layout string ('name:s16 userId:u ...'); prose (log lines, display text) has spaces
+  // and no such fields, and keeping its words would keep most names of the code.
+  const add = (text: string): void => {
+    const words = /\s/.test(text) ? text.match(/[A-Za-z_$][\w$]*(?=:)/g) : text.match(/[A-Za-z_$][\w$]*/g);
+    for (const w of words ?? []) keep.add(w);
+  };
+  eachNode(acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'script' }), (node) => {
+    if (node.type === 'Literal' && typeof (node as acorn.Literal).value === 'string') add((node as acorn.Literal).value as string);
+    else if (node.type === 'TemplateElement') add((node as acorn.TemplateElement).value.cooked ?? '');
+    else if (node.type === 'CallExpression') keepNamespaceExports(node as acorn.CallExpression, keep);
+  });
+  return keep;
+}
+
+/** Every node of the tree, with an explicit stack: `a + b + ...` chains nest thousands deep. */
+function eachNode(root: acorn.Node, visit: (node: acorn.Node) => void): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object' && typeof (v as acorn.Node).type === 'string') {
+      visit(v as acorn.Node);
+      for (const [k, x] of Object.entries(v)) if (k !== 'loc' && x !== null && typeof x === 'object') stack.push(x);
+    }
+  }
+}
+
+function resolveDirOf(opts: BuildTargetOptions): string {
+  return opts.resolveDir ?? REPO_ROOT;
+}
+
+/**
+ * esbuild mangles `ns.name` of an `import * as ns` before it resolves the import, and then
+ * finds no export of the mangled name: every member read through a namespace import keeps
+ * its name.
+ */
+function keepNamespaceMembers(input: string, dir: string, keep: Set<string>): void {
+  const file = path.resolve(dir, input);
+  if (!/\.ts$/.test(file) || !fs.existsSync(file)) return;
+  const text = fs.readFileSync(file, 'utf8');
+  for (const m of text.matchAll(/import\s+\*\s+as\s+([A-Za-z_$][\w$]*)/g)) {
+    for (const u of text.matchAll(new RegExp('\\b' + escapeRe(m[1]) + '\\.([A-Za-z_$][\\w$]*)', 'g'))) keep.add(u[1]);
+  }
+}
+
+/**
+ * `import * as ns` becomes esbuild's `__export(ns, { name: () => local, ... })`, whose keys
+ * it never mangles while `ns.name` would be: a namespace's export names are kept.
+ */
+function keepNamespaceExports(call: acorn.CallExpression, keep: Set<string>): void {
+  const obj = call.arguments.length === 2 ? call.arguments[1] : null;
+  if (obj === null || obj.type !== 'ObjectExpression' || obj.properties.length === 0) return;
+  for (const p of obj.properties) {
+    if (p.type !== 'Property' || p.value.type !== 'ArrowFunctionExpression' || p.value.params.length !== 0) return;
+  }
+  for (const p of obj.properties) {
+    const k = (p as acorn.Property).key;
+    if (k.type === 'Identifier') keep.add(k.name);
+    else if (k.type === 'Literal' && typeof k.value === 'string') keep.add(k.value);
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[$]/g, '\\$');
+}
+
+async function buildOnce(opts: BuildTargetOptions, keep: Set<string> | null): Promise<BuildTargetResult> {
   if ((opts.entry === undefined) === (opts.source === undefined)) {
     throw new TypeError('buildTarget: give exactly one of entry and source');
   }
@@ -158,6 +278,7 @@ export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTarget
       sourcemap: 'external',
       sourcesContent: false,
       metafile: true, // per-module sizes (tools/build/sizes.ts)
+      ...(keep ? { mangleProps: /^[A-Za-z_$]/, reserveProps: new RegExp('^(?:' + [...keep].map(escapeRe).join('|') + ')$') } : {}),
       outfile, // names the map's paths only; nothing is written here
       write: false,
       logLevel: 'silent',

@@ -123,7 +123,7 @@ async function buildAll(outDir: string, trust: ResolvedTrust): Promise<number> {
     const rel = path.relative(process.cwd(), outfile) || outfile;
     // Loader-region bundles start from a generated entry carrying the trust list.
     const from = b.loaderRegion ? { source: loaderEntrySource(b.entry, trust.config) } : { entry: path.join(REPO_ROOT, b.entry) };
-    const res = await buildTarget({ ...from, globalName: b.globalName, outfile });
+    const res = await buildTarget({ ...from, globalName: b.globalName, outfile, mangleProps: true });
     printMessages('warning', res.warnings);
     if (res.errors.length > 0 || !res.code) {
       printMessages('error', res.errors);

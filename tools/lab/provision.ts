@@ -48,7 +48,7 @@ let firmwareImageCache: Uint8Array | null = null;
 /** The real firmware bundle (built in memory as `npm run build` does), signed. */
 export async function firmwareImage(): Promise<Uint8Array> {
   if (firmwareImageCache) return firmwareImageCache;
-  const r = await buildTarget({ entry: path.join(REPO_ROOT, 'firmware/main.ts'), globalName: 'DialtoneFirmware' });
+  const r = await buildTarget({ entry: path.join(REPO_ROOT, 'firmware/main.ts'), globalName: 'DialtoneFirmware', mangleProps: true });
   if (!r.ok) {
     const why = [...r.errors.map((e) => e.text), ...r.findings.map((f) => JSON.stringify(f))].join('; ');
     throw new Error(`firmware bundle failed to build: ${why}`);

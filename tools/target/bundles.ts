@@ -22,7 +22,7 @@ export interface PhoneBundles {
 }
 
 async function one(entry: string, globalName: string, filename: string): Promise<Bundle> {
-  const r = await buildTarget({ entry: path.join(REPO_ROOT, entry), globalName });
+  const r = await buildTarget({ entry: path.join(REPO_ROOT, entry), globalName, mangleProps: true });
   if (!r.ok || !r.code) {
     const why = [...r.errors.map((e) => e.text), ...r.findings.map((f) => JSON.stringify(f))].join('; ');
     throw new Error(`${entry}: bundle failed to build: ${why}`);
