@@ -14,7 +14,7 @@ interface CommandEntry {
 const COMMANDS: Record<string, CommandEntry> = {
   start: { module: './start/cli.ts', summary: 'boot a simulated phone in the lab (--pcap FILE, --seed N)' },
   build: { module: './build/cli.ts', summary: 'bundle dist/firmware.js, dist/bootloader.js and dist/recovery.js (--trust KEY.pub, --release)' },
-  target: { module: './target/cli.ts', summary: 'run the built bundles in QuickJS under a memory budget' },
+  target: { module: './target/cli.ts', summary: 'run the built bundles in QuickJS or XS against the lab under a memory gate' },
   keygen: { module: './image/keygen.ts', summary: 'make an Ed25519 signing key' },
   sign: { module: './image/sign.ts', summary: 'sign a firmware bundle into a flashable image' },
   image: { module: './image/cli.ts', summary: 'image show|verify IMAGE' },
@@ -22,6 +22,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   board: { module: './board/cli.ts', summary: 'run a simulated board whose loader listens on a serial device' },
   bridge: { module: './bridge/cli.ts', summary: 'bridge a simulated port to a Linux network namespace' },
   lab: { module: './lab/cli.ts', summary: 'run the lab: switch, servers and phones' },
+  ota: { module: './ota/cli.ts', summary: 'ota serve --root DIR: a TFTP server for phones (--port N, --address A)' },
   config: { module: './config/cli.ts', summary: 'config show FILE: the configuration a phone reads, as JSON' },
   ctl: { module: './ctl/cli.ts', summary: 'ctl show|build|sign|lab: CTL/ITL trust lists and signed (.sgn) files' },
 };
