@@ -229,6 +229,7 @@ export class MemberList {
       this.round++;
       this.st = 'waiting';
       this.index = -1;
+      this.deadline = Infinity;
       this.nextConnectAt = now + wait;
       this.push({ kind: 'failed-round', round: this.round, retryAt: this.nextConnectAt });
       return;

@@ -63,7 +63,7 @@ export class CmStream {
             else self.up();
           },
           onData: function (b: Uint8Array): void { if (self.open) self.events.onData(b); },
-          onClose: function (reason: string): void { self.fail('tls: ' + reason); },
+          onClose: function (reason: string): void { if (!self.closed) self.fail('tls: ' + reason); },
         });
       },
       onData: function (b: Uint8Array): void {
@@ -72,6 +72,7 @@ export class CmStream {
       },
       onSent: function (): void { self.flush(); },
       onClose: function (reason: string): void {
+        if (self.closed) return;
         self.tcp = null;
         self.fail(reason);
       },
@@ -98,12 +99,18 @@ export class CmStream {
     return this.toTcp(bytes);
   }
 
-  /** Orderly close (TLS close_notify, then FIN); onClose follows once. */
+  /** Orderly close (TLS close_notify, then FIN). The owner closed it: no onClose follows. */
   close(): void {
     if (this.closed) return;
-    if (this.session !== null) this.session.close();
-    if (this.tcp !== null) this.tcp.close();
-    this.finish('closed');
+    this.closed = true;
+    this.open = false;
+    const session = this.session;
+    const tcp = this.tcp;
+    this.session = null;
+    this.tcp = null;
+    this.pending = null;
+    if (session !== null) session.close();
+    if (tcp !== null) tcp.close();
   }
 
   private up(): void {
@@ -141,19 +148,17 @@ export class CmStream {
 
   private fail(reason: string): void {
     if (this.closed) return;
-    if (this.session !== null) this.session.close();
-    if (this.tcp !== null) this.tcp.abort();
-    this.finish(reason);
-  }
-
-  private finish(reason: string): void {
-    if (this.closed) return;
+    const session = this.session;
+    const tcp = this.tcp;
     this.closed = true;
     this.open = false;
     this.session = null;
     this.tcp = null;
     this.pending = null;
     this.pendingLen = 0;
+    // Their own close callbacks find the stream closed and stay quiet.
+    if (session !== null) session.close();
+    if (tcp !== null) tcp.abort();
     this.events.onClose(reason);
   }
 }

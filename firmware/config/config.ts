@@ -251,10 +251,11 @@ export function sccpPort(c: Config, m: Member): number {
 
 /**
  * Where SIP line `li` registers, in failover order: its proxy, or the CallManager members
- * (sipPort, securedSipPort over TLS) when the proxy is '' / USECALLMANAGER / USE_DEFAULT;
+ * (sipPort; securedSipPort over TLS: `tls`, by default transportLayerProtocol 3) when the proxy is '' / USECALLMANAGER / USE_DEFAULT;
  * then the backup proxy.
  */
-export function sipTargets(c: Config, li: number): SipProxy[] {
+export function sipTargets(c: Config, li: number, tls?: boolean): SipProxy[] {
+  const secured = tls !== undefined ? tls : c.transport === 3;
   const out: SipProxy[] = [];
   const s = c.sip;
   if (s === null || li >= s.lines.length) return out;
@@ -262,7 +263,7 @@ export function sipTargets(c: Config, li: number): SipProxy[] {
   if (l.proxy === '' || l.proxy === 'USECALLMANAGER' || l.proxy === 'USE_DEFAULT') {
     for (let i = 0; i < c.members.length; i++) {
       const m = c.members[i];
-      out.push({ host: m.host, port: c.transport === 3 ? m.securedSipPort : m.sipPort });
+      out.push({ host: m.host, port: secured ? m.securedSipPort : m.sipPort });
     }
   } else {
     out.push({ host: l.proxy, port: l.port });

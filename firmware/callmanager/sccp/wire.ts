@@ -229,11 +229,16 @@ interface Def {
   slots: number;
 }
 
-const DEFS: Def[] = [];
+/** A message as written below: its layouts stay text until a message of it is read or written. */
+interface Spec { id: number; head: string; min: number; item: string; max: number; slots: number }
+
+// Layouts are built per message, not at load: split into arrays they cost ~30 KiB of an XS
+// board's heap for the life of the image, and messages come a few per minute.
+const DEFS: Spec[] = [];
 
 function def(id: number, head: string, min: number, item?: string, max?: number, slots?: number): void {
   DEFS.push({
-    id: id, head: layout(head), min: min, item: item !== undefined ? layout(item) : null,
+    id: id, head: head, min: min, item: item !== undefined ? item : '',
     max: max !== undefined ? max : 0, slots: slots !== undefined ? slots : 0,
   });
 }
@@ -265,7 +270,12 @@ def(SOFTKEY_SET_RES, PAGED, 12, 'keys:x16 info:x32', 16, 16);
 def(UNREGISTER_ACK, 'status:u', 4);
 
 function findDef(id: number): Def | null {
-  for (let i = 0; i < DEFS.length; i++) if (DEFS[i].id === id) return DEFS[i];
+  for (let i = 0; i < DEFS.length; i++) {
+    const d = DEFS[i];
+    if (d.id === id) {
+      return { id: id, head: layout(d.head), min: d.min, item: d.item !== '' ? layout(d.item) : null, max: d.max, slots: d.slots };
+    }
+  }
   return null;
 }
 

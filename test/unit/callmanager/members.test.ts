@@ -41,6 +41,18 @@ describe('MemberList', () => {
     expect(r.events.filter((e) => e.kind === 'failed-round')).toEqual([{ kind: 'failed-round', round: 1, retryAt: 2500 }]);
   });
 
+  it('while waiting between rounds has nothing due but the next round (no spin on a stale deadline)', () => {
+    const m = new MemberList(M, { connectTimeoutMs: 1000, backoffMs: [5000], fallbackProbeMs: 10_000 });
+    const out = { connect: () => {}, probe: () => {} };
+    m.start(0);
+    for (let i = 0; i < 3; i++) {
+      m.dispatch(0, out);
+      m.failed(0); // every member refuses at once
+    }
+    expect(m.state()).toBe('waiting');
+    expect(m.pollAt()).toBe(5000);
+  });
+
   it('keepalive loss after registering moves to the next member at once', () => {
     const r = rig();
     r.m.start(0);
