@@ -70,7 +70,7 @@ export interface PipelineOptions {
   system: System;
   display: Display;
   statusLine: number;
-  /** Status text once every stage is done. */
+  /** Status text once every stage is done ('': the last stage's own status stays). */
   completeText: string;
   /** Once per boot, when the last stage first reports done. */
   onComplete?: () => void;
@@ -200,7 +200,7 @@ export class Pipeline {
   private startStage(index: number): void {
     if (index >= this.stages.length) {
       this.setState(STATE_READY, '');
-      this.opts.display.setLine(this.opts.statusLine, this.opts.completeText);
+      if (this.opts.completeText !== '') this.opts.display.setLine(this.opts.statusLine, this.opts.completeText);
       if (!this.completed) {
         this.completed = true;
         if (this.opts.onComplete !== undefined) this.opts.onComplete();

@@ -36,6 +36,8 @@ import { SimSerial, serialPair, DEFAULT_BAUD } from './serial';
 import { HostCrypto } from './crypto-host';
 import { PortableCrypto } from './crypto-portable';
 import { HostTls } from './tls-host';
+import { SimTls } from './tls-sim';
+import type { Tls } from '../tls';
 import type { AsyncIo } from './io';
 
 export interface SimBoardOptions {
@@ -60,6 +62,12 @@ export interface SimBoardOptions {
   startRecovery?: (hal: Hal) => void;
   /** 'host' (node:crypto, default), 'portable' (@noble), or any Crypto. */
   crypto?: 'host' | 'portable' | Crypto;
+  /**
+   * 'sim' (default): the deterministic engine of tls-sim.ts, seeded from the board, inside
+   * virtual time; 'host': node:tls on Node's event loop (drive the run with runWithIo and
+   * `io`), for peers on real sockets.
+   */
+  tls?: 'sim' | 'host';
   /** Console line rate (default 115200). */
   baud?: number;
   /** Delay from power-on to link up (PHY autonegotiation), default 100 ms. */
@@ -150,7 +158,7 @@ export class SimBoard {
   private readonly opts: SimBoardOptions;
   private readonly uart: SimSerial;
   private readonly rng: Prng;
-  private readonly tls: HostTls;
+  private readonly hostTls: HostTls;
   private readonly logListeners: ((e: LogEntry) => void)[] = [];
   private st: BoardState = 'off';
   private gen = 0;
@@ -183,13 +191,14 @@ export class SimBoard {
     uart.guard = (fn) => this.guard(fn);
     uart.powered = false;
     // TLS events come from Node's event loop: post them as scheduler events of this run.
-    this.tls = new HostTls({
+    this.hostTls = new HostTls({
       post: (fn) => {
         const g = this.gen;
         this.schedule(0, () => this.guard(fn, g));
       },
     });
-    this.io = this.tls.io;
+    this.io = this.hostTls.io;
+    const tls: Tls = options.tls === 'host' ? this.hostTls : new SimTls(this.rng.fork('tls').u32());
     const crypto: Crypto = options.crypto === 'portable' ? new PortableCrypto()
       : options.crypto === undefined || options.crypto === 'host' ? new HostCrypto() : options.crypto;
 
@@ -225,7 +234,7 @@ export class SimBoard {
       log: (level: LogLevel, tag: string, message: string) => this.log(level, tag, message),
     };
     this.hal = {
-      clock, eth: this.nic, poe: this.pd, flash: this.flash, entropy, crypto, tls: this.tls,
+      clock, eth: this.nic, poe: this.pd, flash: this.flash, entropy, crypto, tls,
       display: this.display, serial: uart, system,
     };
   }
@@ -347,7 +356,7 @@ export class SimBoard {
     this.nic.resetHandlers();
     this.uart.reset();
     this.uart.powered = false;
-    this.tls.destroyAll();
+    this.hostTls.destroyAll();
   }
 
   private schedule(delayMs: number, fn: () => void): void {

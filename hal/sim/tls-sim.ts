@@ -27,15 +27,15 @@ const randomApi = forge.random as unknown as {
   getBytesSync: (n: number) => string;
 };
 
-function draw(n: number): string {
-  if (currentRandom === null) throw new Error('tls-sim: forge drew randomness outside an engine call');
-  return currentRandom(n);
-}
+const hostGetBytesSync = randomApi.getBytesSync.bind(forge.random);
+const hostGetBytes = randomApi.getBytes.bind(forge.random);
 
-// One global hook (forge has global PRNG state); each call into forge sets whose PRNG it uses.
-randomApi.getBytesSync = draw;
+// One global hook (forge has global PRNG state): inside an engine call the session's seeded
+// PRNG answers; elsewhere (tools making certificates with forge) forge's own.
+randomApi.getBytesSync = (n: number): string => (currentRandom !== null ? currentRandom(n) : hostGetBytesSync(n));
 randomApi.getBytes = (n: number, cb?: (err: Error | null, bytes: string) => void): string => {
-  const b = draw(n);
+  if (currentRandom === null) return hostGetBytes(n, cb);
+  const b = currentRandom(n);
   if (cb) cb(null, b);
   return b;
 };

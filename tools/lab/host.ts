@@ -9,6 +9,7 @@ import { SimNic } from '../../hal/sim/ether';
 import type { LogLevel } from '../../hal/system';
 import { simHostHal } from '../../hal/sim/host';
 import { NetInterface } from '../../firmware/net/iface';
+import type { NetOptions } from '../../firmware/net/options';
 
 export interface LabHostOptions {
   name: string;
@@ -16,6 +17,8 @@ export interface LabHostOptions {
   ip: number;
   mask: number;
   gateway?: number;
+  /** Stack caps (a CallManager host serving many phones needs more TCP sockets). */
+  net?: NetOptions;
   /** Log sink: (time ms, host, level, tag, message). */
   log?: (t: number, host: string, level: LogLevel, tag: string, message: string) => void;
 }
@@ -33,7 +36,7 @@ export class LabHost {
     this.iface = new NetInterface(simHostHal(sched, this.nic, {
       label: 'host:' + options.name,
       log: (level, tag, message) => { if (log) log(sched.now(), options.name, level, tag, message); },
-    }));
+    }), options.net);
     this.iface.setAddress(options.ip, options.mask, options.gateway ?? 0);
   }
 }

@@ -39,6 +39,7 @@ describe.skipIf(!dir)('SimBoard TLS on virtual time', () => {
     const server = new TLSSocket(wire, { isServer: true, secureContext: createSecureContext({ key: readFileSync(join(dir, 'k.pem')), cert: pem }) });
     server.on('data', (d: Buffer) => { serverIo.touch(); server.write('ack ' + d.toString()); });
     const board = new SimBoard(sched, {
+      tls: 'host',
       name: 'SEP0001', mac: new Uint8Array([0, 1, 2, 3, 4, 5]), flash: 'tiny',
       boot: (hal) => {
         session = hal.tls.connect({ serverName: 'cucm1', trusted: [der], checkName: false }, {
