@@ -9,6 +9,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { assertSeeded, fuzzRuns } from '../property';
 import { readFileSync } from 'node:fs';
 import { parseConfig, ConfigSink } from '../../../firmware/config/sink';
 import type { ConfigFormat, ConfigResult } from '../../../firmware/config/sink';
@@ -80,10 +81,10 @@ function splitRun(b: Uint8Array, cuts: number[], format: ConfigFormat): ConfigRe
 
 describe('config parsers fuzz', () => {
   it('arbitrary bytes: a typed outcome, never a throw', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+    assertSeeded('config fuzz seed 401', fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
       check(parseConfig(b, 'xml', {}), 'xml');
       check(parseConfig(b, 'cnf', {}), 'cnf');
-    }), { seed: 401, numRuns: 3000 });
+    }), 401, fuzzRuns());
   });
 
   it('XML-ish text: a typed outcome, never a throw', () => {
@@ -92,23 +93,23 @@ describe('config parsers fuzz', () => {
       '<![CDATA[x]]>', '<?pi?>', '<devicePool>', '</devicePool>', '<callManagerGroup><members><member priority="1"><callManager>',
       '<processNodeName>h</processNodeName>', '</callManager></member></members></callManagerGroup>', '<deviceProtocol>SIP</deviceProtocol>',
       '<sipProfile><sipLines><line button="2">', '<name>1001</name>', '</line></sipLines></sipProfile>', ' ', '\n', 'é');
-    fc.assert(fc.property(fc.array(tok, { maxLength: 30 }), (ts) => check(parseConfig(enc(ts.join('')), 'xml', {}), 'xml')), { seed: 402, numRuns: 3000 });
+    assertSeeded('config fuzz seed 402', fc.property(fc.array(tok, { maxLength: 30 }), (ts) => check(parseConfig(enc(ts.join('')), 'xml', {}), 'xml')), 402, fuzzRuns());
   });
 
   it.skipIf(!haveFixtures)('mutated real files: a typed outcome, and chunking does not change it', () => {
-    fc.assert(fc.property(mutation(REAL), fc.array(fc.nat(), { maxLength: 4 }), (b, cuts) => {
+    assertSeeded('config fuzz seed 403', fc.property(mutation(REAL), fc.array(fc.nat(), { maxLength: 4 }), (b, cuts) => {
       const whole = parseConfig(b, 'xml', {});
       check(whole, 'xml');
       expect(splitRun(b, cuts, 'xml')).toEqual(whole);
-    }), { seed: 403, numRuns: 600 });
+    }), 403, fuzzRuns());
   });
 
   it('mutated legacy text: a typed outcome, and chunking does not change it', () => {
-    fc.assert(fc.property(mutation([CNF]), fc.array(fc.nat(), { maxLength: 4 }), (b, cuts) => {
+    assertSeeded('config fuzz seed 404', fc.property(mutation([CNF]), fc.array(fc.nat(), { maxLength: 4 }), (b, cuts) => {
       const whole = parseConfig(b, 'cnf', {});
       check(whole, 'cnf');
       expect(splitRun(b, cuts, 'cnf')).toEqual(whole);
-    }), { seed: 404, numRuns: 2000 });
+    }), 404, fuzzRuns());
   });
 
   it('mutated written files (generated configs): a typed outcome', () => {
@@ -116,12 +117,12 @@ describe('config parsers fuzz', () => {
       config({ noDropped: true, kinds: ['sep', 'default'] }).map((c) => [enc(c.kind === 'sep' ? writeSepXml(c) : writeDefaultXml(c)), 'xml'] as const),
       cnfConfig().map((c) => [enc(writeCnf(c)), 'cnf'] as const),
     );
-    fc.assert(fc.property(written, fc.nat(), fc.integer({ min: 0, max: 255 }), ([b, format], at, v) => {
+    assertSeeded('config fuzz seed 405', fc.property(written, fc.nat(), fc.integer({ min: 0, max: 255 }), ([b, format], at, v) => {
       const x = b.slice();
       x[at % x.length] = v;
       check(parseConfig(x, format, {}), format);
       check(parseConfig(x.subarray(0, at % x.length), format, {}), format);
-    }), { seed: 405, numRuns: 1500 });
+    }), 405, fuzzRuns());
   });
 
   it('stored form: random and mutated bytes decode to null or a valid config that re-encodes to the same bytes', () => {
@@ -129,12 +130,12 @@ describe('config parsers fuzz', () => {
       fc.uint8Array({ maxLength: 200 }).map((b) => { const x = new Uint8Array(b.length + 1); x[0] = 1; x.set(b, 1); return x; }),
       fc.tuple(config(), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([c, at, v]) => { const b = encodeConfig(c); b[at % b.length] = v; return b; }),
     );
-    fc.assert(fc.property(stored, (b) => {
+    assertSeeded('config fuzz seed 406', fc.property(stored, (b) => {
       const d = decodeConfig(b);
       if (d === null) return;
       expect(validateConfig(d).ok).toBe(true);
       expect(ConfigSchema.safeParse(d).success).toBe(true);
       expect(encodeConfig(d)).toEqual(b);
-    }), { seed: 406, numRuns: 3000 });
+    }), 406, fuzzRuns());
   });
 });

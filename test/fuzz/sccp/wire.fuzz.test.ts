@@ -6,6 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { assertSeeded, fuzzRuns } from '../property';
 import * as w from '../../../firmware/callmanager/sccp/wire';
 import { SccpClient } from '../../../firmware/callmanager/sccp/client';
 
@@ -81,17 +82,17 @@ function header(len: number, v: number, id: number): number[] {
 
 describe('sccp wire fuzz', () => {
   it('parse never throws on arbitrary bytes; a success is stable', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => { stable(b); }), { seed: 0x5cc9, numRuns: 3000 });
+    assertSeeded('sccp fuzz seed 0x5cc9', fc.property(fc.uint8Array({ maxLength: 300 }), (b) => { stable(b); }), 0x5cc9, fuzzRuns());
   });
 
   it('known ids with random bodies: typed errors or a stable round trip', () => {
-    fc.assert(fc.property(fc.constantFrom(...KNOWN), ver, fc.uint8Array({ maxLength: 900 }), (id, v, body) => {
+    assertSeeded('sccp fuzz seed 0x5cca', fc.property(fc.constantFrom(...KNOWN), ver, fc.uint8Array({ maxLength: 900 }), (id, v, body) => {
       stable(new Uint8Array([...header(body.length + 4, v, id), ...body]));
-    }), { seed: 0x5cca, numRuns: 3000 });
+    }), 0x5cca, fuzzRuns());
   });
 
   it('every generated message round-trips: fields back, bytes stable', () => {
-    fc.assert(fc.property(msg, (m) => {
+    assertSeeded('sccp fuzz seed 0x5ccb', fc.property(msg, (m) => {
       const b = emitted(m);
       expect(w.frameLen(b)).toBe(b.length);
       const p = stable(b);
@@ -99,11 +100,11 @@ describe('sccp wire fuzz', () => {
       const got = p as unknown as Record<string, unknown>;
       for (const [k, v] of Object.entries(m)) if (k !== 'rest' && k !== 'count') expect(got[k], k).toEqual(v);
       if ('rest' in m && m.rest !== undefined) expect(got.rest).toEqual(m.rest);
-    }), { seed: 0x5ccb, numRuns: 3000 });
+    }), 0x5ccb, fuzzRuns());
   });
 
   it('the frame reader gives the same frames whatever the chunking', () => {
-    fc.assert(fc.property(fc.array(msg, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 50 }), (ms, cuts) => {
+    assertSeeded('sccp fuzz seed 0x5ccc', fc.property(fc.array(msg, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 50 }), (ms, cuts) => {
       const frames = ms.map(emitted).filter((f) => f.length <= w.MAX_FRAME);
       const stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
       let at = 0;
@@ -119,11 +120,11 @@ describe('sccp wire fuzz', () => {
       }
       expect(got).toEqual(frames);
       expect(r.pending()).toBe(0);
-    }), { seed: 0x5ccc, numRuns: 1000 });
+    }), 0x5ccc, fuzzRuns());
   });
 
   it('the frame reader on arbitrary bytes: frames that fit, or one typed error', () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.integer({ min: 16, max: 4096 }), (chunks, size) => {
+    assertSeeded('sccp fuzz seed 0x5ccd', fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.integer({ min: 16, max: 4096 }), (chunks, size) => {
       const r = new w.FrameReader(size);
       for (const ch of chunks) {
         const e = r.push(ch, (f) => {
@@ -132,12 +133,12 @@ describe('sccp wire fuzz', () => {
         });
         if (e) expect(['malformed', 'too-large']).toContain(e.error);
       }
-    }), { seed: 0x5ccd, numRuns: 2000 });
+    }), 0x5ccd, fuzzRuns());
   });
 
   it('the session survives any stream the CallManager sends', () => {
     const frames = fc.oneof(msg.map(emitted), fc.uint8Array({ maxLength: 80 }));
-    fc.assert(fc.property(fc.array(frames, { maxLength: 30 }), fc.integer({ min: 1, max: 97 }), (fs, step) => {
+    assertSeeded('sccp fuzz seed 0x5cce', fc.property(fc.array(frames, { maxLength: 30 }), fc.integer({ min: 1, max: 97 }), (fs, step) => {
       const c = new SccpClient({ mac: new Uint8Array(6), ip: 1, deviceType: 434, loadInfo: 'x', registerTimeoutMs: 1e9 });
       const out = { write: (b: Uint8Array) => { expect(w.parse(b).ok).toBe(true); return true; } };
       c.start(0);
@@ -151,6 +152,6 @@ describe('sccp wire fuzz', () => {
         expect(n).toBeLessThanOrEqual(16);
       }
       expect(['registering', 'configuring', 'registered', 'done']).toContain(c.state());
-    }), { seed: 0x5cce, numRuns: 500 });
+    }), 0x5cce, fuzzRuns());
   });
 });

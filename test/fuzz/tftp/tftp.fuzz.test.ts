@@ -7,6 +7,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { assertSeeded, fuzzRuns } from '../property';
 import * as tftp from '../../../firmware/tftp/wire';
 import { TftpClient } from '../../../firmware/tftp/client';
 import { TftpServerCore, mapSource } from '../../../tools/ota/server';
@@ -47,7 +48,7 @@ const serverPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 describe('tftp wire fuzz', () => {
   it('parse never throws; failures are typed; successes re-emit to the same Repr', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
+    assertSeeded('tftp fuzz seed 1350', fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
       const r = tftp.parse(b);
       if (!r.ok) {
         expect(ERRORS.has(r.error)).toBe(true);
@@ -55,30 +56,30 @@ describe('tftp wire fuzz', () => {
       }
       const again = tftp.parse(encode(r.value));
       expect(again.ok && again.value).toEqual(r.value);
-    }), { seed: 1350, numRuns: 4000 });
+    }), 1350, fuzzRuns());
   });
 
   it('parse(emit(r)) is r for any valid Repr', () => {
-    fc.assert(fc.property(repr, (r) => {
+    assertSeeded('tftp fuzz seed 2347', fc.property(repr, (r) => {
       const p = tftp.parse(encode(r));
       expect(p.ok).toBe(true);
       if (p.ok) expect(p.value.op === 3 ? { ...p.value, data: p.value.data.slice() } : p.value).toEqual(r);
-    }), { seed: 2347, numRuns: 2000 });
+    }), 2347, fuzzRuns());
   });
 
   it('parse never throws on mutated valid packets', () => {
-    fc.assert(fc.property(repr, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(), (r, at, v, cut) => {
+    assertSeeded('tftp fuzz seed 7440', fc.property(repr, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(), (r, at, v, cut) => {
       const b = encode(r);
       if (b.length > 0) b[at % b.length] = v;
       const res = tftp.parse(b.subarray(0, b.length - (cut % (b.length + 1))));
       if (!res.ok) expect(ERRORS.has(res.error)).toBe(true);
-    }), { seed: 7440, numRuns: 3000 });
+    }), 7440, fuzzRuns());
   });
 });
 
 describe('tftp machines fuzz', () => {
   it('the client takes any datagram sequence without throwing; writes stay contiguous', () => {
-    fc.assert(fc.property(
+    assertSeeded('tftp fuzz seed 1123', fc.property(
       fc.array(fc.record({ p: serverPacket, port: fc.constantFrom(5000, 5000, 5000, 6000), dt: fc.integer({ min: 0, max: 3000 }) }), { maxLength: 60 }),
       fc.record({ windowsize: fc.integer({ min: 1, max: 8 }), reorder: fc.integer({ min: 0, max: 4 }), blksize: fc.constantFrom(512, 1428) }),
       (seq, cfg) => {
@@ -107,12 +108,12 @@ describe('tftp machines fuzz', () => {
           c.poll();
         }
       },
-    ), { seed: 1123, numRuns: 1500 });
+    ), 1123, fuzzRuns());
   });
 
   it('the server core takes any datagram sequence without throwing', () => {
     const files = mapSource({ a: new Uint8Array(5000), b: new Uint8Array(0) });
-    fc.assert(fc.property(
+    assertSeeded('tftp fuzz seed 2090', fc.property(
       fc.array(fc.record({
         kind: fc.constantFrom('request', 'session'),
         p: fc.oneof(serverPacket, repr.map(encode), fc.constantFrom('a', 'b', '../x', 'c').map((f) => encode({ op: 1, filename: f, mode: 'octet', options: [{ name: 'windowsize', value: '4' }, { name: 'blksize', value: '600' }] }))),
@@ -131,6 +132,6 @@ describe('tftp machines fuzz', () => {
         }
         expect(core.activeSessions()).toBeLessThanOrEqual(3);
       },
-    ), { seed: 2090, numRuns: 1000 });
+    ), 2090, fuzzRuns());
   });
 });
