@@ -18,6 +18,7 @@ import { TftpService, type TftpServiceOptions } from '../../../firmware/tftp/ser
 import type { FetchEvent, FetchFile } from '../../../firmware/tftp/fetch';
 import type { TftpSink, TftpFailure } from '../../../firmware/tftp/client';
 import { LabHost } from '../../../tools/lab/host';
+import { pattern as filePattern } from '../../unit/tftp/helpers';
 import { attachTftpServer, type LabTftpServer, type LabTftpOptions } from '../../../tools/lab/tftp-server';
 import { parseIp } from '../../../lib/bytes';
 
@@ -131,13 +132,7 @@ export function makeRig(o: RigOptions = {}) {
 }
 
 export function pattern(n: number, seed = 1): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
+  return filePattern(n, seed);
 }
 
 export const names = (p: Phone): string[] => p.events.map((e) => {
