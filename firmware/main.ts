@@ -13,8 +13,7 @@ import { computeLayout } from '../flash/layout';
 import type { FlashLayout } from '../flash/layout';
 import { PrefsStore } from '../flash/prefs';
 import { Settings } from '../flash/settings';
-import { BootStateStore } from '../flash/bootstate';
-import { readRunning, confirmRunning } from '../flash/stage';
+import { loadImageKit } from './lazy/image';
 import { BootSequence } from './boot';
 import type { Lease } from './dhcp/lease';
 import { defaultNetworkSettings, decodeNetworkSettings, encodeNetworkSettings } from './netconfig';
@@ -43,11 +42,9 @@ export function main(hal: Hal): void {
   hal.display.clear();
   let layout: FlashLayout | null = null;
   let settings: Settings | null = null;
-  let bootState: BootStateStore | null = null;
   const lay = computeLayout(hal.flash.geometry);
   if (lay.ok) {
     layout = lay.value;
-    bootState = new BootStateStore(hal.flash, layout);
     const prefs = new PrefsStore(hal.flash, layout);
     const m = prefs.mount();
     if (m.ok) settings = new Settings(prefs);
@@ -58,8 +55,10 @@ export function main(hal: Hal): void {
 
   let loadId = UNKNOWN_LOAD;
   let testBoot = false;
-  if (layout !== null && bootState !== null) {
-    const running = readRunning(hal.flash, layout, bootState);
+  if (layout !== null) {
+    // The image kit (flash/stage, flash/image, flash/bootstate) is a lazy module: loaded
+    // here and at the confirmation, not resident in between.
+    const running = loadImageKit().runningImage(hal, layout);
     if (running.ok) {
       loadId = running.value.loadId;
       testBoot = running.value.testBoot;
@@ -79,8 +78,8 @@ export function main(hal: Hal): void {
       if (!w.ok) hal.system.log(LOG_WARN, 'main', 'lease not stored: ' + describe(w));
     },
     onComplete: function (): void {
-      if (!testBoot || layout === null || bootState === null) return;
-      const c = confirmRunning(hal.flash, layout, bootState);
+      if (!testBoot || layout === null) return;
+      const c = loadImageKit().confirmImage(hal, layout, null);
       hal.system.log(c.ok ? LOG_INFO : LOG_WARN, 'main', c.ok ? 'test image ' + loadId + ' confirmed' : 'confirm failed: ' + describe(c));
     },
   });

@@ -125,6 +125,8 @@ export interface MemoryFigures {
   eventMax: number;
   /** Samples taken (host calls + event ends). */
   samples: number;
+  /** The latest sample (what `--verbose` prints beside each log line). */
+  last: number;
   /** XS only: the same figures in slots and chunk bytes (at the peak and steady). */
   xs?: { peakSlots: number; peakChunks: number; steadySlots: number; steadyChunks: number; loadSlots: number; loadChunks: number };
 }
@@ -139,6 +141,7 @@ export class MemoryTracker {
   private eventMax = 0;
   private peak: PeakAt = { bytes: 0, where: '', atMs: 0 };
   private samples = 0;
+  private last = 0;
   private xs = { peakSlots: 0, peakChunks: 0, steadySlots: 0, steadyChunks: 0, loadSlots: 0, loadChunks: 0 };
 
   constructor(budget: EngineBudget, gate = budget.gate) {
@@ -151,6 +154,7 @@ export class MemoryTracker {
    */
   sample(bytes: number, where: string, atMs: number, atEventEnd: boolean, xs?: { slots: number; chunks: number }): string | null {
     this.samples++;
+    this.last = bytes;
     if (bytes > this.peak.bytes) {
       this.peak = { bytes, where, atMs };
       if (xs) { this.xs.peakSlots = xs.slots; this.xs.peakChunks = xs.chunks; }
@@ -190,6 +194,7 @@ export class MemoryTracker {
       peak: { ...this.peak },
       eventMax: this.eventMax,
       samples: this.samples,
+      last: this.last,
       xs: this.budget.engine === 'xs' ? { ...this.xs } : undefined,
     };
   }
@@ -197,7 +202,7 @@ export class MemoryTracker {
 
 /** Figures over several runs of one board (power-ons, image starts): maxima, load of the last. */
 export function mergeFigures(all: MemoryFigures[], engine: MeteredEngine, gate: number): MemoryFigures {
-  const out: MemoryFigures = { engine, gate, load: 0, steady: 0, steadyMeasured: all.some((f) => f.steadyMeasured), peak: { bytes: 0, where: '', atMs: 0 }, eventMax: 0, samples: 0 };
+  const out: MemoryFigures = { engine, gate, load: 0, steady: 0, steadyMeasured: all.some((f) => f.steadyMeasured), peak: { bytes: 0, where: '', atMs: 0 }, eventMax: 0, samples: 0, last: all.length > 0 ? all[all.length - 1].last : 0 };
   for (const f of all) {
     // Load cost: the largest single context's (the loader's and the image's are never resident together).
     if (f.load > out.load) { out.load = f.load; if (f.xs) out.xs = { ...(out.xs ?? f.xs), loadSlots: f.xs.loadSlots, loadChunks: f.xs.loadChunks }; }

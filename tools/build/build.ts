@@ -27,6 +27,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintBundle, type Finding } from './lint';
 import { SourceMapIndex } from './sourcemap';
+import { lazyPlugin } from './lazy';
 
 /** esbuild `supported` overrides on top of target es2015. */
 export const SUPPORTED: Readonly<Record<string, boolean>> = {
@@ -82,6 +83,8 @@ export interface BuildTargetOptions {
    * string literal in the bundle are kept; see `reservedProps`.
    */
   mangleProps?: boolean;
+  /** Folders whose files are lazy seams (tools/build/lazy.ts); default firmware/lazy. */
+  lazyDirs?: string[];
 }
 
 export interface BuildMessage {
@@ -264,7 +267,10 @@ async function buildOnce(opts: BuildTargetOptions, keep: Set<string> | null): Pr
   try {
     result = await esbuild.build({
       stdin: { contents: wrapperSource(globalName), loader: 'ts', resolveDir, sourcefile: '<entry>' },
-      plugins: [entryPlugin],
+      plugins: [entryPlugin, lazyPlugin({
+        minify: opts.minify ?? true, root: REPO_ROOT,
+        base: { target: 'es2015', supported: { ...SUPPORTED }, charset: 'ascii', tsconfigRaw: TSCONFIG_RAW, platform: 'neutral' },
+      }, opts.lazyDirs)],
       bundle: true,
       format: 'iife',
       platform: 'neutral',

@@ -133,7 +133,9 @@ export async function bootOnLab(engine: Engine, bundles: PhoneBundles, args: Arg
   });
   const phone = lab.phones[0];
   if (args.verbose) {
-    phone.board.onLog((e) => print(`${stamp(e.t)} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
+    // The heap figure at the log call (the engine samples at every host call).
+    const heap = (): string => { const r = phone.engine.report(); return r ? ` [${(r.memory.last / 1024).toFixed(1)}K]` : ''; };
+    phone.board.onLog((e) => print(`${stamp(e.t)}${heap()} ${LEVELS[e.level] ?? e.level} ${e.tag}: ${e.message}`));
     phone.board.onDisplay((line, text, t) => print(pc.cyan(`${stamp(t)} display ${line}: ${text}`)));
   }
   try {
