@@ -135,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     out(pc.dim(`virtual time ${(lab.sched.now() / 1000).toFixed(1)} s, ${lab.sched.eventsRun} events` +
       (args.pcap ? `, ${lab.pcap!.count} frames written to ${args.pcap}` : '')));
-    out(pc.dim('Steps 5-9 (TFTP, trust list, configuration, CallManager, load) are not built yet: see ../shared/ROADMAP.md.'));
+    out(pc.dim('Steps 5-9 (TFTP, trust list, configuration, CallManager, load) are not in this build yet: README.md, "Where the boot stands".'));
   }
   // Engine runs: the memory figures beside the goals; over the gate is a failure.
   let stopped = false;
