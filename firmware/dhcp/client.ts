@@ -37,13 +37,14 @@
 import { ok, fail, Result } from '../../lib/result';
 import { macToDeviceId } from '../../lib/bytes';
 import {
-  DhcpRepr, parse, emptyRepr, sameMac,
+  DhcpRepr, emptyRepr, sameMac,
   OP_BOOTREQUEST, OP_BOOTREPLY,
   DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE,
   OPT_SUBNET_MASK, OPT_TFTP_SERVER_NAME, OPT_DNS, OPT_ROUTER, OPT_DOMAIN_NAME, OPT_CISCO_TFTP,
   OPT_ARP_CACHE_TIMEOUT, OPT_NTP,
 } from './wire';
 import { Lease, INFINITE_LEASE } from './lease';
+import { loadDhcpCodec } from '../lazy/dhcp';
 
 export type DhcpState =
   | 'INIT' | 'SELECTING' | 'REQUESTING' | 'CHECKING' | 'BOUND' | 'RENEWING' | 'REBINDING'
@@ -364,7 +365,7 @@ export class DhcpClient {
   /** Feed one received UDP payload (port 68). Never throws on its content. */
   process(bytes: Uint8Array, srcIp: number, now: number): void {
     this.counters.received++;
-    const res = parse(bytes);
+    const res = loadDhcpCodec().parse(bytes);
     if (!res.ok) {
       this.counters.malformed++;
       return;

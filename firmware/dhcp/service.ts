@@ -14,7 +14,8 @@ import type { Clock, TimerId } from '../../hal/clock';
 import type { Entropy } from '../../hal/entropy';
 import { DhcpClient, DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPolicy } from './client';
 import { Driver } from '../driver';
-import { DhcpRepr, bufferLen, emit, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
+import { DhcpRepr, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
+import { loadDhcpCodec } from '../lazy/dhcp';
 import { Lease, describeLease } from './lease';
 import { NetworkSettings, staticLease } from '../netconfig';
 import { ipToString } from '../../lib/bytes';
@@ -194,9 +195,10 @@ export class DhcpService {
 
   private send(dstIp: number, msg: DhcpRepr): void {
     if (this.sock === null) return;
-    const n = bufferLen(msg);
+    const codec = loadDhcpCodec();
+    const n = codec.bufferLen(msg);
     if (n > this.txBuf.length) return;
-    emit(msg, this.txBuf, 0);
+    codec.emit(msg, this.txBuf, 0);
     this.sock.sendTo(dstIp, SERVER_PORT, this.txBuf.subarray(0, n));
   }
 }

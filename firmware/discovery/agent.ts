@@ -40,6 +40,8 @@ import { macToDeviceId, bytesEqual, asciiBytes } from '../../lib/bytes';
 import { describe } from '../../lib/result';
 import * as cdp from './cdp';
 import * as lldp from './lldp';
+import { loadDiscoveryCodecs } from '../lazy/discovery';
+import type { DiscoveryCodecs } from '../lazy/discovery';
 
 export type VlanSource = 'cdp' | 'lldp' | 'admin' | 'none';
 export type PowerSource = 'class' | 'cdp' | 'lldp';
@@ -314,7 +316,7 @@ export class DiscoveryAgent {
   process(frame: Uint8Array, now: number): boolean {
     if (cdp.isCdpFrame(frame)) {
       if (this.state === 'idle') return true;
-      const r = cdp.parseFrame(frame);
+      const r = loadDiscoveryCodecs().parseCdp(frame);
       if (!r.ok) {
         this.stats.cdpMalformed++;
         this.stats.lastError = 'CDP ' + describe(r);
@@ -328,7 +330,8 @@ export class DiscoveryAgent {
     }
     if (lldp.isLldpFrame(frame)) {
       if (this.state === 'idle') return true;
-      const r = lldp.parseFrame(frame);
+      const codecs = loadDiscoveryCodecs();
+      const r = codecs.parseLldp(frame);
       if (!r.ok) {
         this.stats.lldpMalformed++;
         this.stats.lastError = 'LLDP ' + describe(r);
@@ -337,7 +340,7 @@ export class DiscoveryAgent {
       }
       if (bytesEqual(r.value.src, this.cfg.mac)) return true;
       this.stats.lldpRx++;
-      this.onLldp(r.value.repr, now);
+      this.onLldp(codecs, r.value.repr, now);
       return true;
     }
     return false;
@@ -382,7 +385,7 @@ export class DiscoveryAgent {
     }
   }
 
-  private onLldp(p: lldp.Repr, now: number): void {
+  private onLldp(codecs: DiscoveryCodecs, p: lldp.Repr, now: number): void {
     const name = p.systemName !== undefined ? p.systemName : hexText(p.chassisId);
     if (p.ttl === 0) {
       // Shutdown LLDPDU: the neighbor is gone.
@@ -397,7 +400,7 @@ export class DiscoveryAgent {
       protocol: 'lldp', name: name, port: p.portIdSubtype === lldp.PORT_MAC ? hexText(p.portId) : textOf(p.portId),
       platform: p.systemDescription === undefined ? '' : p.systemDescription, expiresAt: now + p.ttl * 1000,
     };
-    const pol = lldp.voicePolicy(p);
+    const pol = codecs.voicePolicy(p);
     if (pol !== null && !pol.unknown && (!pol.tagged || (pol.vlan >= 1 && pol.vlan <= 4094))) {
       const v = pol.tagged ? pol.vlan : 0;
       if (this.lldpVlan === null || this.lldpVlan.vlan !== v || this.lldpVlan.pcp !== pol.priority) {
@@ -516,12 +519,12 @@ export class DiscoveryAgent {
       this.lldpVlan = null;
     }
     if (now >= this.nextCdpAt) {
-      send(cdp.buildFrame(this.cdpRepr(), this.cfg.mac));
+      send(loadDiscoveryCodecs().buildCdp(this.cdpRepr(), this.cfg.mac));
       this.stats.cdpTx++;
       this.nextCdpAt = now + this.nextInterval(true);
     }
     if (now >= this.nextLldpAt) {
-      send(lldp.buildFrame(this.lldpRepr(), this.cfg.mac));
+      send(loadDiscoveryCodecs().buildLldp(this.lldpRepr(), this.cfg.mac));
       this.stats.lldpTx++;
       this.nextLldpAt = now + this.nextInterval(false);
     }
