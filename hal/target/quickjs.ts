@@ -22,6 +22,15 @@
  *                Measured as the atom_size growth across each bundle's evaluation; atoms
  *                made later (property names built at run time) stay in the app heap.
  *
+ * Every sample is taken after a full GC, as XS's are: QuickJS frees by reference count at
+ * once but collects cycles (every function and its prototype, a module's closures) only past
+ * its GC threshold, which it resets to 1.5x the heap after each collection, so a module the
+ * firmware dropped (a lazy module, firmware/README.md) would count until then.
+ * quickjs-emscripten exposes no JS_RunGC; the runner finds the runtime's `malloc_gc_threshold`
+ * (the one word of a new JSRuntime holding the initial 256 KiB), sets it to 0 and allocates
+ * one object, which runs JS_RunGC in js_trigger_gc; QuickJS then sets the threshold again.
+ * A build where that word cannot be found, or where the GC does not run, fails at start.
+ *
  * `setMemoryLimit` does not cap the total under Emscripten (reference/embedded_js.md 3.4), so
  * the gate is the runner's: a sample over it stops the guest (an uncatchable interrupt at
  * the next check) and the run. The interrupt handler also stops a runaway event.
@@ -62,6 +71,14 @@ const MAX_INTERRUPTS_PER_EVENT = 200_000;
 
 let modulePromise: Promise<QuickJSWASMModule> | null = null;
 
+/** QuickJS's malloc_gc_threshold in a new runtime (JS_NewRuntime2: 256 * 1024). */
+const QJS_INITIAL_GC_THRESHOLD = 256 * 1024;
+/** How much of the JSRuntime to search for it (it sits in the first few hundred bytes). */
+const JSRUNTIME_SCAN_BYTES = 1024;
+
+/** The part of the Emscripten module (a private of QuickJSWASMModule) the GC trigger writes. */
+interface EmscriptenHeap { module: { HEAPU8: Uint8Array } }
+
 /** The shared QuickJS WASM module (compiled once per process; ~15 ms). */
 export function loadQuickJs(): Promise<QuickJSWASMModule> {
   if (!modulePromise) modulePromise = newQuickJSWASMModule(RELEASE_SYNC);
@@ -101,6 +118,10 @@ type Dispatch = 'fire' | 'rx' | 'link' | 'serial';
 export class QuickJsRunner implements EngineRunner {
   readonly budget: number;
   private readonly rt: QuickJSRuntime;
+  private readonly heap: EmscriptenHeap;
+  /** The JSRuntime's address in the WASM heap. */
+  private readonly rtPtr: number;
+  private readonly gcThresholdAt: number;
   private readonly vm: QuickJSContext;
   private readonly hal: Hal;
   private readonly sched: Scheduler;
@@ -151,6 +172,9 @@ export class QuickJsRunner implements EngineRunner {
     this.imageGlobal = opts.imageGlobal ?? 'DialtoneFirmware';
     this.extraPrelude = opts.extraPrelude;
     this.rt = module.newRuntime();
+    this.heap = module as unknown as EmscriptenHeap;
+    this.rtPtr = (this.rt as unknown as { rt: { value: number } }).rt.value;
+    this.gcThresholdAt = this.locateGcThreshold();
     this.rt.setMemoryLimit(HOST_MEMORY_LIMIT);
     this.rt.setMaxStackSize(opts.stackBytes ?? DEFAULT_STACK_BYTES);
     this.vm = this.rt.newContext();
@@ -169,7 +193,27 @@ export class QuickJsRunner implements EngineRunner {
 
   // --- memory -------------------------------------------------------------------------------
 
+  /** Offset of `malloc_gc_threshold` in the JSRuntime (see the module comment). */
+  private locateGcThreshold(): number {
+    const words = new DataView(this.heap.module.HEAPU8.buffer, this.rtPtr, JSRUNTIME_SCAN_BYTES);
+    const hits: number[] = [];
+    for (let off = 0; off < JSRUNTIME_SCAN_BYTES; off += 4) if (words.getUint32(off, true) === QJS_INITIAL_GC_THRESHOLD) hits.push(off);
+    if (hits.length !== 1) throw new Error(`QuickJS runner: cannot find the GC threshold in this build's JSRuntime (${hits.length} candidates); its figures would count uncollected cycles`);
+    return hits[0];
+  }
+
+  /** A full GC now (see the module comment). */
+  private collect(): void {
+    const at = this.rtPtr + this.gcThresholdAt;
+    new DataView(this.heap.module.HEAPU8.buffer).setUint32(at, 0, true);
+    this.vm.newObject().dispose();
+    if (new DataView(this.heap.module.HEAPU8.buffer).getUint32(at, true) === 0) {
+      throw new Error('QuickJS runner: forcing a GC through the threshold did not run it; its figures would count uncollected cycles');
+    }
+  }
+
   private rawSample(): { used: number; bytecode: number; atoms: number } {
+    this.collect();
     const h = this.rt.computeMemoryUsage();
     const u = this.vm.dump(h) as Record<string, number>;
     h.dispose();

@@ -229,6 +229,19 @@ describe('QuickJS runner: memory budget', () => {
     expect(r.peakAppHeap).toBeGreaterThan(200 * 1024);
   });
 
+  it('counts what is live after a full GC: dropped cycles (closures and the array holding them) are not counted', async () => {
+    const code = await bundle('cycles.ts');
+    const { board, qb } = await rig(code, 'DialtoneFirmware', 1024 * 1024);
+    const r = qb.run(2_000);
+    expect(r.stop).toBeNull();
+    expect(logText(board)).toEqual(['1000 cycles: dropped 400']);
+    // While they lived (the host call inside makeCycles) 400 closures were over 16 KiB.
+    expect(r.memory.peak.bytes).toBeGreaterThan(16 * 1024);
+    // At the log line, a second later, they are gone: QuickJS would still hold them
+    // without a collection, since its own threshold is far above this heap.
+    expect(r.memory.last).toBeLessThan(8 * 1024);
+  });
+
   it('catches a transient peak inside one event at the host call it makes there', async () => {
     const code = await bundle('spike.ts');
     const { board, qb } = await rig(code, 'DialtoneFirmware', 64 * 1024);
