@@ -38,7 +38,9 @@ import * as icmp from './wire/icmp';
 import * as udpWire from './wire/udp';
 import * as tcpWire from './wire/tcp';
 import { UdpSocket, type UdpHandler } from './udp';
-import { TcpSocket, type TcpEvents, type TcpHost } from './tcp';
+import type { TcpSocket, TcpEvents, TcpHost } from './tcp';
+import { loadTcp } from '../lazy/tcp';
+import type { TcpModule } from '../lazy/tcp';
 import { DnsResolver } from './resolver';
 import { bytesEqual, copyBytes, ipToString, macToString } from '../../lib/bytes';
 
@@ -142,6 +144,8 @@ export class NetInterface implements IpLayer {
   private conflictHandlers: Array<(ip: number, mac: Uint8Array) => void> = [];
   private udpSockets: UdpSocket[] = [];
   private tcpSockets: TcpSocket[] = [];
+  /** The TCP machine's module while any socket exists (a lazy module: firmware/lazy/tcp.ts). */
+  private tcpModule: TcpModule | null = null;
   private listeners: TcpListener[] = [];
   private pings: Ping[] = [];
   private pingSeq = 0;
@@ -243,7 +247,7 @@ export class NetInterface implements IpLayer {
     if (this.tcpSockets.length >= this.config.tcpSockets) return null;
     const local = this.ephemeralPort(false);
     if (local <= 0) return null;
-    const s = new TcpSocket(this.tcpHost, local, ip >>> 0, port, events);
+    const s = new (this.tcp().TcpSocket)(this.tcpHost, local, ip >>> 0, port, events);
     this.tcpSockets.push(s);
     s.connect();
     return s;
@@ -291,6 +295,13 @@ export class NetInterface implements IpLayer {
   private releaseTcp(s: TcpSocket): void {
     const i = this.tcpSockets.indexOf(s);
     if (i >= 0) this.tcpSockets.splice(i, 1);
+    // One copy for every socket; dropped with the last one.
+    if (this.tcpSockets.length === 0) this.tcpModule = null;
+  }
+
+  private tcp(): TcpModule {
+    if (this.tcpModule === null) this.tcpModule = loadTcp();
+    return this.tcpModule;
   }
 
   private releaseListener(l: TcpListener): void {
@@ -754,7 +765,7 @@ export class NetInterface implements IpLayer {
     if (synOnly) {
       for (let i = 0; i < this.listeners.length; i++) {
         if (this.listeners[i].port === t.dstPort && this.tcpSockets.length < this.config.tcpSockets) {
-          const s = new TcpSocket(this.tcpHost, t.dstPort, p.src, t.srcPort, null);
+          const s = new (this.tcp().TcpSocket)(this.tcpHost, t.dstPort, p.src, t.srcPort, null);
           this.tcpSockets.push(s);
           s.accept(t);
           return;
