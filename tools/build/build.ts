@@ -142,11 +142,12 @@ export async function buildTarget(opts: BuildTargetOptions): Promise<BuildTarget
   // computed key (layout tables, `o[name]`), which must keep their names.
   // The lint reads names (forbidden methods, built-ins), so it judges this pass; the
   // mangled pass is checked for syntax and constructs only.
-  const plain = await buildOnce(opts, null);
+  const lazyCache = new Map<string, string>();
+  const plain = await buildOnce(opts, null, lazyCache);
   if (!plain.ok) return plain;
   const keep = reservedProps(plain.code);
   for (const input of Object.keys(plain.metafile ? plain.metafile.inputs : {})) keepNamespaceMembers(input, resolveDirOf(opts), keep);
-  const mangled = await buildOnce(Object.assign({}, opts, { lint: false }), keep);
+  const mangled = await buildOnce(Object.assign({}, opts, { lint: false }), keep, lazyCache);
   mangled.findings = plain.findings;
   return mangled;
 }
@@ -245,7 +246,7 @@ function escapeRe(s: string): string {
   return s.replace(/[$]/g, '\\$');
 }
 
-async function buildOnce(opts: BuildTargetOptions, keep: Set<string> | null): Promise<BuildTargetResult> {
+async function buildOnce(opts: BuildTargetOptions, keep: Set<string> | null, lazyCache?: Map<string, string>): Promise<BuildTargetResult> {
   if ((opts.entry === undefined) === (opts.source === undefined)) {
     throw new TypeError('buildTarget: give exactly one of entry and source');
   }
@@ -270,7 +271,7 @@ async function buildOnce(opts: BuildTargetOptions, keep: Set<string> | null): Pr
       plugins: [entryPlugin, lazyPlugin({
         minify: opts.minify ?? true, root: REPO_ROOT,
         base: { target: 'es2015', supported: { ...SUPPORTED }, charset: 'ascii', tsconfigRaw: TSCONFIG_RAW, platform: 'neutral' },
-      }, opts.lazyDirs)],
+      }, opts.lazyDirs, lazyCache)],
       bundle: true,
       format: 'iife',
       platform: 'neutral',

@@ -138,13 +138,23 @@ export async function lazySeamSource(seam: Seam, settings: LazyBuildSettings): P
     outfile: seam.file.replace(/\.ts$/, '.lazy.js'),
     logLevel: 'silent',
   });
-  const code = r.outputFiles[0].text;
+  // Slots are numbered in the order esbuild happened to load the shared modules; number the
+  // used ones again by module and name, so that the same sources give the same image.
   const used = new Set<number>();
-  for (const m of code.matchAll(/__lazyGet\((\d+)\)/g)) used.add(Number(m[1]));
-  const ks = [...used].sort((a, b) => a - b);
+  for (const m of r.outputFiles[0].text.matchAll(/__lazyGet\((\d+)\)/g)) used.add(Number(m[1]));
+  const byName = [...used].sort((a, b) => {
+    const x = slots[a].file + '\0' + slots[a].name;
+    const y = slots[b].file + '\0' + slots[b].name;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const renumber = new Map<number, number>();
+  byName.forEach((k, i) => renumber.set(k, i));
+  const code = r.outputFiles[0].text.replace(/__lazyGet\((\d+)\)/g, (_m, k: string) => `__lazyGet(${renumber.get(Number(k))})`);
+  const ordered = byName.map((k) => slots[k]);
+  const ks = ordered.map((_s, i) => i);
   const imports = new Map<string, string[]>();
   for (const k of ks) {
-    const s = slots[k];
+    const s = ordered[k];
     const list = imports.get(s.file) ?? [];
     list.push(`${s.name} as __lazy${k}`);
     imports.set(s.file, list);
@@ -165,15 +175,24 @@ export async function lazySeamSource(seam: Seam, settings: LazyBuildSettings): P
 }
 
 /** The plugin of the main build: each seam in `dirs` (default LAZY_DIR) becomes its lazy loader. */
-export function lazyPlugin(settings: LazyBuildSettings, dirs: string[] = [path.join(settings.root, LAZY_DIR)]): esbuild.Plugin {
+/**
+ * `cache` (seam file -> its loader text) lets the two passes of one buildTarget (plain, then
+ * mangled) share each sub-build: the sub-build never mangles, so both would produce the same.
+ */
+export function lazyPlugin(settings: LazyBuildSettings, dirs: string[] = [path.join(settings.root, LAZY_DIR)],
+                           cache: Map<string, string> = new Map()): esbuild.Plugin {
   return {
     name: 'dialtone-lazy',
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, async (args) => {
         if (!dirs.includes(path.dirname(args.path))) return undefined;
         try {
-          const seam = parseSeam(args.path, fs.readFileSync(args.path, 'utf8'), settings.root);
-          return { contents: await lazySeamSource(seam, settings), loader: 'js', resolveDir: path.dirname(args.path), watchFiles: [args.path] };
+          let contents = cache.get(args.path);
+          if (contents === undefined) {
+            contents = await lazySeamSource(parseSeam(args.path, fs.readFileSync(args.path, 'utf8'), settings.root), settings);
+            cache.set(args.path, contents);
+          }
+          return { contents, loader: 'js', resolveDir: path.dirname(args.path), watchFiles: [args.path] };
         } catch (err) {
           const f = err as esbuild.BuildFailure;
           if (Array.isArray(f.errors)) return { errors: f.errors.map((e) => ({ text: `${path.basename(args.path)} (lazy): ${e.text}`, location: e.location })) };
