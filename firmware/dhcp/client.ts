@@ -121,6 +121,8 @@ export interface DhcpClientConfig {
   broadcastFlag?: boolean;
   /** Called on every state change (logs, display). */
   onStateChange?: (from: DhcpState, to: DhcpState) => void;
+  /** Counters to go on counting in (a client recreated for a renewal: machine.ts). */
+  counters?: DhcpCounters;
 }
 
 export interface DhcpCounters {
@@ -194,10 +196,12 @@ interface Offer {
   serverId: number;
 }
 
+export function newCounters(): DhcpCounters {
+  return { received: 0, malformed: 0, ignored: 0, sent: 0, discovers: 0, requests: 0, declines: 0, naks: 0 };
+}
+
 export class DhcpClient {
-  readonly counters: DhcpCounters = {
-    received: 0, malformed: 0, ignored: 0, sent: 0, discovers: 0, requests: 0, declines: 0, naks: 0,
-  };
+  readonly counters: DhcpCounters;
   private readonly mac: Uint8Array;
   private readonly random: () => number;
   private readonly retry: RetryPolicy;
@@ -240,6 +244,7 @@ export class DhcpClient {
   constructor(config: DhcpClientConfig) {
     if (!config.mac || config.mac.length !== 6) throw new TypeError('DhcpClient: mac must be 6 bytes');
     if (typeof config.random !== 'function') throw new TypeError('DhcpClient: random source required');
+    this.counters = config.counters !== undefined ? config.counters : newCounters();
     this.mac = config.mac;
     this.random = config.random;
     this.retry = config.retry !== undefined ? config.retry : DEFAULT_RETRY;
@@ -283,6 +288,28 @@ export class DhcpClient {
     this.hintIp = hint;
     this.setState(hint !== 0 ? 'INIT-REBOOT' : 'INIT');
     this.nextTxAt = now + delay;
+  }
+
+  /**
+   * Go on in BOUND with `lease`, as the client that bound it would (no state change is
+   * reported): machine.ts drops the client while it rests in BOUND and makes a new one
+   * for the renewal, a conflict, a restart or a stop.
+   */
+  resumeBound(now: number, lease: Lease): void {
+    this.clearExchange();
+    this.pending = null;
+    this.consecutiveNaks = 0;
+    this.lease = lease;
+    this.hintIp = lease.address;
+    this.st = 'BOUND';
+    this.tries = 0;
+    this.nextTxAt = lease.leaseSecs === INFINITE_LEASE ? Infinity : this.t1At(lease);
+    if (this.nextTxAt < now) this.nextTxAt = now;
+  }
+
+  /** In BOUND with nothing to send or report: all it holds is the lease and T1. */
+  resting(): boolean {
+    return this.st === 'BOUND' && this.pending === null && this.events.length === 0;
   }
 
   /**

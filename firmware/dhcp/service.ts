@@ -12,7 +12,8 @@
  */
 import type { Clock, TimerId } from '../../hal/clock';
 import type { Entropy } from '../../hal/entropy';
-import { DhcpClient, DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPolicy } from './client';
+import type { DhcpClientConfig, DhcpEvent, DhcpOutput, DhcpState, RetryPolicy } from './client';
+import { DhcpMachine } from './machine';
 import { Driver } from '../driver';
 import { DhcpRepr, CLIENT_PORT, SERVER_PORT, MAX_MESSAGE_LEN } from './wire';
 import { loadDhcpCodec } from '../lazy/dhcp';
@@ -83,7 +84,8 @@ function applyEvent(iface: DhcpNetIf, e: DhcpEvent, log: ((line: string) => void
 
 /** The DHCP client on a live interface: one UDP socket, driven by the one Driver. */
 export class DhcpService {
-  readonly client: DhcpClient;
+  /** The client machine (machine.ts: a DhcpClient, dropped while it rests in BOUND). */
+  readonly client: DhcpMachine;
   private readonly iface: DhcpNetIf;
   private readonly clock: Clock;
   private readonly logLine: ((line: string) => void) | null;
@@ -112,7 +114,7 @@ export class DhcpService {
     if (opts.selectWindowMs !== undefined) cfg.selectWindowMs = opts.selectWindowMs;
     if (opts.checkAddress !== undefined) cfg.checkAddress = opts.checkAddress;
     if (opts.probeTimeoutMs !== undefined) cfg.probeTimeoutMs = opts.probeTimeoutMs;
-    const client = new DhcpClient(cfg);
+    const client = new DhcpMachine(cfg);
     this.client = client;
     const out: DhcpOutput = {
       send: function (dstIp: number, msg: DhcpRepr): void { self.send(dstIp, msg); },

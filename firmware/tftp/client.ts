@@ -37,8 +37,9 @@
  * sink that returns false aborts the transfer (ERROR 0 to the server, 'refused'); so does a
  * file over `maxSize` (ERROR 3, 'too-large', from tsize or while counting).
  *
- * Memory: a 400-byte transmit buffer, `reorder` slots of `blksize` bytes (allocated once
- * in the constructor; none with windowsize 1), one event. Never the file.
+ * Memory: a 400-byte transmit buffer, `reorder` slots of `blksize` bytes (allocated when a
+ * block first arrives out of order, released when the transfer ends: an in-order transfer
+ * never holds them; none with windowsize 1), one event. Never the file.
  */
 import {
   parse, emit, emitAck, optionNumber, TftpOption,
@@ -151,7 +152,7 @@ export class TftpClient {
   private readonly tx = new Uint8Array(TX_LEN);
   /** Reorder slots: `nSlots` blocks of reqBlk bytes; slotAt[i] = block count held or -1. */
   private readonly nSlots: number;
-  private readonly slots: Uint8Array;
+  private slots: Uint8Array | null = null;
   private readonly slotAt: number[] = [];
   private readonly slotLen: number[] = [];
 
@@ -199,7 +200,6 @@ export class TftpClient {
     let n = intIn(c.reorder, 2, 0, 64, 'reorder');
     if (n > this.reqWin - 1) n = this.reqWin - 1;
     this.nSlots = n;
-    this.slots = new Uint8Array(n * this.reqBlk);
     for (let i = 0; i < n; i++) {
       this.slotAt.push(-1);
       this.slotLen.push(0);
@@ -400,7 +400,7 @@ export class TftpClient {
         if (this.slotAt[i] !== this.expect) break;
         this.slotAt[i] = -1;
         const at = i * this.reqBlk;
-        if (!this.deliver(this.slots.subarray(at, at + this.slotLen[i]), now)) return;
+        if (!this.deliver((this.slots as Uint8Array).subarray(at, at + this.slotLen[i]), now)) return;
       }
       if (this.st === S_RECEIVING && this.expect - 1 - this.acked >= this.win) this.queueAck(this.expect - 1);
       return;
@@ -416,6 +416,7 @@ export class TftpClient {
         this.counters.duplicates++;
         return;
       }
+      if (this.slots === null) this.slots = new Uint8Array(this.nSlots * this.reqBlk);
       this.slots.set(data, i * this.reqBlk);
       this.slotAt[i] = count;
       this.slotLen[i] = data.length;
@@ -464,6 +465,7 @@ export class TftpClient {
 
   private clearSlots(): void {
     for (let i = 0; i < this.nSlots; i++) this.slotAt[i] = -1;
+    this.slots = null;
   }
 
   // ---- sending and timing --------------------------------------------------------------

@@ -149,7 +149,9 @@ export async function lazySeamSource(seam: Seam, settings: LazyBuildSettings): P
   });
   const renumber = new Map<number, number>();
   byName.forEach((k, i) => renumber.set(k, i));
-  const code = r.outputFiles[0].text.replace(/__lazyGet\((\d+)\)/g, (_m, k: string) => `__lazyGet(${renumber.get(Number(k))})`);
+  // The graph's text goes inside the loader, in the scope of the seam's imports: each
+  // `__lazyGet(k)` becomes a plain reference to the import it stands for.
+  const code = r.outputFiles[0].text.replace(/__lazyGet\((\d+)\)/g, (_m, k: string) => `__lazy${renumber.get(Number(k))}`);
   const ordered = byName.map((k) => slots[k]);
   const ks = ordered.map((_s, i) => i);
   const imports = new Map<string, string[]>();
@@ -160,14 +162,10 @@ export async function lazySeamSource(seam: Seam, settings: LazyBuildSettings): P
     imports.set(s.file, list);
   }
   const head = [...imports].map(([file, names]) => `import { ${names.join(', ')} } from ${JSON.stringify(file)};`);
-  // `__lazyGet(k)` is read once per export at the graph's evaluation; an array literal of
-  // the imports would hold every one for as long as the function runs, so a switch it is.
-  const cases = ks.map((k) => `case ${k}: return __lazy${k};`).join(' ');
   return [
     ...head,
     `export function ${seam.loader}() {`,
     '  var __lazyOut;',
-    `  function __lazyGet(k) { switch (k) { ${cases} } }`,
     code,
     '  return __lazyOut;',
     '}',

@@ -53,6 +53,25 @@ describe('DHCP on the simulated switch', () => {
     }
   });
 
+  it('drops the client while it rests in BOUND; a new one renews at T1 and counts on in the same counters', () => {
+    const lab = makeLab({ seed: 5, voice: { leaseSecs: 600 } });
+    const p = startPhone(lab);
+    lab.sched.run(60_000, () => p.svc.client.state() === 'BOUND');
+    lab.sched.run(lab.phone.clock.now() + 1);
+    expect(p.svc.client.isParked()).toBe(true);
+    expect(p.svc.client.state()).toBe('BOUND');
+    const lease = p.svc.client.currentLease()!;
+    const sent = p.svc.client.counters.sent;
+    // T1 of a 600 s lease: the renewal REQUEST, the ACK, and parked again.
+    lab.sched.run(lab.phone.clock.now() + 310_000, () => p.events.some((e) => e.kind === 'renewed'));
+    expect(p.events.filter((e) => e.kind === 'renewed').length).toBe(1);
+    expect(p.svc.client.counters.sent).toBe(sent + 1);
+    expect(p.svc.client.currentLease()!.address).toBe(lease.address);
+    lab.sched.run(lab.phone.clock.now() + 1);
+    expect(p.svc.client.isParked()).toBe(true);
+    expect(p.log.filter((l) => l.includes('BOUND -> RENEWING')).length).toBe(1);
+  });
+
   it('renews at T1 for hours; with the server gone it rebinds, then loses the lease at expiry', () => {
     const lab = makeLab({ seed: 4, voice: { leaseSecs: 600 } });
     const p = startPhone(lab);
